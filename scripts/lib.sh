@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Shared settings for shadowtap's scripts: caches live outside the clone so every clone reuses them.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export SHADOWTAP_CACHE="${SHADOWTAP_CACHE:-$HOME/.cache/shadowtap}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$SHADOWTAP_CACHE/target}"
+TANSU_VERSION="0.6.0"
+TANSU_BIN="$SHADOWTAP_CACHE/tansu/bin/tansu"
+KAFKA_ADDR="${SHADOWTAP_TEST_KAFKA_ADDR:-127.0.0.1:9092}"
+mkdir -p "$SHADOWTAP_CACHE"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Install the tansu Kafka broker (SQLite storage engine) into the cache, once.
+ensure_tansu() {
+  if [ -x "$TANSU_BIN" ] && "$TANSU_BIN" --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
+    return
+  fi
+  log "installing the tansu $TANSU_VERSION Kafka broker (first time only, ~10-18 min on 2 cores)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore,libsql \
+    --root "$SHADOWTAP_CACHE/tansu"
+}
+
+kafka_up() {
+  (exec 3<>"/dev/tcp/${KAFKA_ADDR%:*}/${KAFKA_ADDR#*:}") 2>/dev/null
+}
+
+# Start the broker in the background unless one already answers on $KAFKA_ADDR.
+start_kafka() {
+  if kafka_up; then
+    log "Kafka broker already listening on $KAFKA_ADDR"
+    return
+  fi
+  ensure_tansu
+  local dir="$SHADOWTAP_CACHE/kafka"
+  mkdir -p "$dir"
+  log "starting tansu on $KAFKA_ADDR (data in $dir)"
+  (cd "$dir" && nohup "$TANSU_BIN" broker \
+      --cluster-id shadowtap \
+      --listener-url "tcp://$KAFKA_ADDR" \
+      --advertised-listener-url "tcp://$KAFKA_ADDR" \
+      --storage-engine "sqlite://tansu.db" >"$dir/tansu.log" 2>&1 &)
+  for _ in $(seq 1 100); do
+    if kafka_up; then return; fi
+    sleep 0.1
+  done
+  log "tansu did not start; see $dir/tansu.log"
+  tail -20 "$dir/tansu.log" >&2 || true
+  return 1
+}
+
+# PostgreSQL must answer on 127.0.0.1:5432 (it does on the dev and CI machines).
+check_postgres() {
+  if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    if [ -z "${DATABASE_URL:-}" ]; then
+      log "PostgreSQL is not reachable on 127.0.0.1:5432 and DATABASE_URL is not set."
+      log "Start one (e.g. 'docker compose up -d postgres' with compose.yaml) or set DATABASE_URL."
+      return 1
+    fi
+  fi
+}

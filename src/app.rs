@@ -1,0 +1,288 @@
+//! Wiring: build a running application (tap, worker, UI — any subset) from a [`Config`].
+//!
+//! [`Application::build`] binds every listener before returning, so callers (and tests using
+//! port 0) can read the real addresses at once.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::bus::{self, Bus, BusError};
+use crate::config::{BusKind, Config, ConfigError, EnvLookup};
+use crate::replay::{Candidate, Worker};
+use crate::shutdown::Shutdown;
+use crate::store::{Store, StoreError};
+use crate::tap::capture::{spawn_capture_task, CaptureRules};
+use crate::tap::{self, Tap};
+use crate::telemetry::Metrics;
+use crate::{http_client, ui};
+
+/// Which stages run in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub tap: bool,
+    pub worker: bool,
+    pub ui: bool,
+}
+
+impl Roles {
+    /// Everything in one process (`shadowtap serve`).
+    pub const ALL: Roles = Roles {
+        tap: true,
+        worker: true,
+        ui: true,
+    };
+}
+
+/// Why the application could not start. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "no database configured: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/shadowtap) \
+         or `url` in the [database] section"
+    )]
+    NoDatabase,
+    #[error("cannot use the database at {target}: {source}. Is PostgreSQL running and reachable, and does the database exist?")]
+    Database { target: String, source: StoreError },
+    #[error("cannot set up the {kind} bus: {source}")]
+    Bus {
+        kind: &'static str,
+        source: BusError,
+    },
+    #[error(
+        "cannot listen on {addr}: {source} (choose another address with --listen / --ui-listen)"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the memory bus connects a tap and a worker inside one process; use `shadowtap serve`, or --bus kafka")]
+    MemoryBusSplit,
+}
+
+/// A running shadowtap process.
+pub struct Application {
+    tap_addr: Option<SocketAddr>,
+    ui_addr: Option<SocketAddr>,
+    metrics: Metrics,
+    store: Option<Store>,
+    tap_ready: Option<Arc<AtomicBool>>,
+    shutdown: Shutdown,
+}
+
+/// `postgres://user:secret@host:5432/db` → `host:5432/db` (never print credentials).
+pub fn describe_database_url(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    rest.split('?').next().unwrap_or(rest).to_owned()
+}
+
+/// Connect to the configured database and apply migrations.
+pub async fn connect_store(config: &Config) -> Result<Store, AppError> {
+    let url = config.database.url.as_deref().ok_or(AppError::NoDatabase)?;
+    let target = describe_database_url(url);
+    let timeout = Duration::from_secs_f64(config.database.connect_timeout_secs);
+    let store = Store::connect(url, config.database.max_connections, timeout)
+        .await
+        .map_err(|source| AppError::Database {
+            target: target.clone(),
+            source,
+        })?;
+    store
+        .migrate()
+        .await
+        .map_err(|source| AppError::Database { target, source })?;
+    Ok(store)
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| AppError::Bind { addr, source })
+}
+
+impl Application {
+    /// Start the requested stages. Listeners are bound when this returns.
+    pub async fn build(
+        config: Config,
+        roles: Roles,
+        env: &dyn EnvLookup,
+    ) -> Result<Self, AppError> {
+        let metrics = Metrics::new();
+        let shutdown = Shutdown::new();
+        if config.bus.kind == BusKind::Memory && roles.tap != roles.worker {
+            return Err(AppError::MemoryBusSplit);
+        }
+        let worker_timeout = Duration::from_secs_f64(config.worker.request_timeout_secs);
+        let candidates = if roles.worker {
+            config
+                .candidates
+                .iter()
+                .map(|c| {
+                    Candidate::from_config(c, env, worker_timeout, config.worker.max_response_bytes)
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        let store = if roles.worker || roles.ui {
+            Some(connect_store(&config).await?)
+        } else {
+            None
+        };
+        let bus_kind = match config.bus.kind {
+            BusKind::Memory => "memory",
+            BusKind::Kafka => "kafka",
+        };
+        let bus_err = |source| AppError::Bus {
+            kind: bus_kind,
+            source,
+        };
+        let mut bus = if roles.tap || roles.worker {
+            Some(Bus::connect(&config.bus, &metrics).map_err(bus_err)?)
+        } else {
+            None
+        };
+        let http = http_client::build(Duration::from_secs_f64(config.tap.connect_timeout_secs));
+
+        let mut app = Self {
+            tap_addr: None,
+            ui_addr: None,
+            metrics: metrics.clone(),
+            store: store.clone(),
+            tap_ready: None,
+            shutdown: shutdown.clone(),
+        };
+
+        if roles.worker {
+            let bus = bus.as_mut().expect("bus exists for workers");
+            if config.bus.kind == BusKind::Kafka {
+                if let Err(e) = bus::kafka::ensure_topic(&config.bus.kafka).await {
+                    tracing::warn!(error = %e, "could not ensure the Kafka topic exists; the worker will wait for it");
+                }
+            }
+            let source = bus.source().await.map_err(bus_err)?;
+            let worker = Worker::new(
+                store.clone().expect("store exists for workers"),
+                http.clone(),
+                candidates,
+                metrics.clone(),
+            );
+            shutdown.spawn(worker.run(source, shutdown.token()));
+        }
+
+        if roles.tap {
+            let publisher = bus.as_ref().expect("bus exists for taps").publisher.clone();
+            let rules = CaptureRules {
+                tag_headers: config.tap.tag_headers.clone(),
+                redact_headers: config.tap.redact_headers.clone(),
+            };
+            let (queue, capture_task) =
+                spawn_capture_task(config.tap.capture_queue, rules, publisher, metrics.clone());
+            let tap_state = Arc::new(Tap::new(&config.tap, http.clone(), queue, metrics.clone()));
+            let listener = bind(config.tap.listen).await?;
+            app.tap_addr = Some(
+                listener
+                    .local_addr()
+                    .expect("bound listener has an address"),
+            );
+            let router = tap::router(tap_state.clone());
+            let token = shutdown.token();
+            shutdown.spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(token.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "tap server failed");
+                }
+                // The router (and its capture queue handle) is gone: let the capture task drain.
+                let _ = capture_task.await;
+            });
+            app.tap_ready = Some(tap_state.readiness());
+            drop(tap_state);
+        }
+        drop(bus);
+
+        if roles.ui {
+            let state = Arc::new(ui::UiState {
+                store: store.clone().expect("store exists for the UI"),
+                metrics: metrics.clone(),
+                page_size: config.ui.page_size,
+                candidates: config.candidates.iter().map(|c| c.name.clone()).collect(),
+            });
+            let listener = bind(config.ui.listen).await?;
+            app.ui_addr = Some(
+                listener
+                    .local_addr()
+                    .expect("bound listener has an address"),
+            );
+            let router = ui::router(state);
+            let token = shutdown.token();
+            shutdown.spawn(async move {
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(token.cancelled_owned())
+                    .await
+                {
+                    tracing::error!(error = %e, "ui server failed");
+                }
+            });
+        }
+        Ok(app)
+    }
+
+    /// Address the tap listens on, if this process runs the tap.
+    pub fn tap_addr(&self) -> Option<SocketAddr> {
+        self.tap_addr
+    }
+
+    /// Address the UI listens on, if this process runs the UI.
+    pub fn ui_addr(&self) -> Option<SocketAddr> {
+        self.ui_addr
+    }
+
+    /// This process's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The database, if this process uses one.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Stop accepting, let in-flight work finish within `grace`. Returns false if the grace ran out.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        if let Some(ready) = &self.tap_ready {
+            ready.store(false, Ordering::SeqCst);
+        }
+        self.shutdown.shutdown(grace).await
+    }
+
+    /// Run until Ctrl-C / SIGTERM, then shut down gracefully.
+    pub async fn run_until_signal(self, grace: Duration) {
+        crate::shutdown::signal().await;
+        tracing::info!(grace_secs = grace.as_secs(), "shutting down");
+        if !self.shutdown(grace).await {
+            tracing::warn!("grace period over; exiting with work in flight");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_database_url;
+
+    #[test]
+    fn database_urls_are_described_without_credentials() {
+        assert_eq!(
+            describe_database_url("postgres://u:pw@db:5432/app?sslmode=disable"),
+            "db:5432/app"
+        );
+        assert_eq!(describe_database_url("postgres://db/app"), "db/app");
+    }
+}

@@ -1,0 +1,253 @@
+//! Typed configuration: a TOML file, overridden by `SHADOWTAP_*` environment variables, then by CLI flags.
+//!
+//! Precedence (lowest first): built-in defaults, the file (`--config` / `SHADOWTAP_CONFIG`),
+//! `DATABASE_URL`, `SHADOWTAP_SECTION__KEY` variables, command-line flags. Unknown keys are errors
+//! that name the key. API keys are never part of the config: a candidate names the environment
+//! variable that holds its key, and the key is read at start-up into a [`Secret`].
+
+mod env;
+mod load;
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+pub use env::{EnvLookup, ProcessEnv};
+pub use load::ConfigError;
+
+/// The whole configuration of a shadowtap process.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub tap: TapConfig,
+    pub bus: BusConfig,
+    pub database: DatabaseConfig,
+    pub worker: WorkerConfig,
+    pub ui: UiConfig,
+    pub candidates: Vec<CandidateConfig>,
+}
+
+/// The reverse proxy in front of the production provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TapConfig {
+    /// Address the tap listens on (clients point their SDK's base_url here).
+    pub listen: SocketAddr,
+    /// Production provider base URL (scheme, host and optional path prefix); request paths are appended.
+    pub upstream: String,
+    /// Request paths whose exchanges are captured (exact match, or prefix when ending in `*`).
+    pub capture_paths: Vec<String>,
+    /// Bodies longer than this are captured as a truncated prefix (they are always forwarded whole).
+    pub max_capture_bytes: usize,
+    /// Capacity of the in-process queue between the request path and the publisher.
+    pub capture_queue: usize,
+    /// Request headers whose values become tags of the capture.
+    pub tag_headers: Vec<String>,
+    /// Extra request headers never captured (Authorization, api-key, cookies are always dropped).
+    pub redact_headers: Vec<String>,
+    /// TCP connect timeout to the upstream, seconds.
+    pub connect_timeout_secs: f64,
+    /// Time allowed until the upstream's response head arrives, seconds.
+    pub upstream_timeout_secs: f64,
+}
+
+impl Default for TapConfig {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            upstream: "https://api.openai.com".into(),
+            capture_paths: vec!["/v1/chat/completions".into()],
+            max_capture_bytes: 1024 * 1024,
+            capture_queue: 10_000,
+            tag_headers: vec!["x-shadowtap-team".into(), "x-shadowtap-feature".into()],
+            redact_headers: Vec::new(),
+            connect_timeout_secs: 10.0,
+            upstream_timeout_secs: 600.0,
+        }
+    }
+}
+
+/// Which bus carries captures from taps to workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BusKind {
+    /// In-process channel: single-node `serve` and the demo. Captures in flight are lost on crash.
+    #[default]
+    Memory,
+    /// Kafka topic with a consumer group: durable, scales out.
+    Kafka,
+}
+
+impl std::str::FromStr for BusKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "memory" => Ok(Self::Memory),
+            "kafka" => Ok(Self::Kafka),
+            other => Err(format!("unknown bus {other:?}: use memory or kafka")),
+        }
+    }
+}
+
+/// The capture bus.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    pub kind: BusKind,
+    /// Capacity of the memory bus (messages).
+    pub memory_capacity: usize,
+    pub kafka: KafkaConfig,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            kind: BusKind::Memory,
+            memory_capacity: 10_000,
+            kafka: KafkaConfig::default(),
+        }
+    }
+}
+
+/// Kafka settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    pub topic: String,
+    /// Consumer group of the workers.
+    pub group: String,
+    /// Producer queue bound (messages); beyond it captures are dropped and counted.
+    pub queue_max_messages: u32,
+    /// How long the producer keeps trying to deliver a capture before dropping it.
+    pub message_timeout_ms: u32,
+    /// Partitions used when shadowtap creates the topic.
+    pub partitions: i32,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            topic: "shadowtap.exchanges".into(),
+            group: "shadowtap-workers".into(),
+            queue_max_messages: 100_000,
+            message_timeout_ms: 30_000,
+            partitions: 6,
+        }
+    }
+}
+
+/// PostgreSQL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Connection URL; `DATABASE_URL` is used when this is not set.
+    pub url: Option<String>,
+    pub max_connections: u32,
+    /// Seconds to wait for a connection at start-up before giving up.
+    pub connect_timeout_secs: f64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+            connect_timeout_secs: 5.0,
+        }
+    }
+}
+
+/// Replay workers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Total time allowed for one candidate request, seconds.
+    pub request_timeout_secs: f64,
+    /// Candidate response bodies larger than this are cut and classified as malformed.
+    pub max_response_bytes: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout_secs: 120.0,
+            max_response_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// The review UI.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    pub listen: SocketAddr,
+    /// Rows per page in lists.
+    pub page_size: i64,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 8081).into(),
+            page_size: 50,
+        }
+    }
+}
+
+/// A candidate provider that captured traffic is replayed against.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateConfig {
+    pub name: String,
+    /// OpenAI-compatible base URL; the captured request path is appended.
+    pub base_url: String,
+    /// Name of the environment variable holding the API key (the key itself is never stored).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// Model to request instead of the production model (default: the same model).
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// A secret read from the environment; never printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wrap a secret value.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret value; call only where it is sent, never where it is logged or stored.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl CandidateConfig {
+    /// Read this candidate's API key from its environment variable, if it names one.
+    pub fn api_key(&self, env: &dyn EnvLookup) -> Result<Option<Secret>, ConfigError> {
+        let Some(var) = &self.api_key_env else {
+            return Ok(None);
+        };
+        match env.get(var) {
+            Some(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
+            _ => Err(ConfigError::Invalid(format!(
+                "candidate `{}`: environment variable {var} (its api_key_env) is not set; \
+                 export it with the candidate's API key, or remove api_key_env if the provider needs none",
+                self.name
+            ))),
+        }
+    }
+}

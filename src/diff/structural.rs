@@ -1,0 +1,465 @@
+//! Structural findings between two chat completions: shape, finish reason, tool calls, JSON output.
+
+use serde_json::Value;
+
+use super::json_tree::{json_changes, ChangeKind, JsonChange};
+use super::text::looks_like_refusal;
+use crate::domain::{Finding, FindingKind, Severity};
+use crate::openai::{ChatView, ChoiceView, ToolCallView};
+
+fn finding(
+    kind: FindingKind,
+    path: impl Into<String>,
+    severity: Severity,
+    message: impl Into<String>,
+) -> Finding {
+    Finding {
+        kind,
+        path: path.into(),
+        severity,
+        value: None,
+        threshold: None,
+        message: message.into(),
+    }
+}
+
+/// Structural findings for every pair of choices (and the choices count).
+pub fn findings(request: Option<&Value>, prod: &ChatView, cand: &ChatView) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if prod.choices.len() != cand.choices.len() {
+        out.push(finding(
+            FindingKind::ChoicesCount,
+            "choices",
+            if cand.choices.is_empty() {
+                Severity::Critical
+            } else {
+                Severity::Minor
+            },
+            format!(
+                "production returned {} choice(s), the candidate {}",
+                prod.choices.len(),
+                cand.choices.len()
+            ),
+        ));
+    }
+    let json_mode = request.is_some_and(wants_json);
+    let declared_tools = request.map(declared_tool_names);
+    for (i, (p, c)) in prod.choices.iter().zip(&cand.choices).enumerate() {
+        choice_findings(i, p, c, json_mode, declared_tools.as_deref(), &mut out);
+    }
+    out
+}
+
+/// The request asked for JSON output (`response_format` json_object or json_schema).
+fn wants_json(request: &Value) -> bool {
+    matches!(
+        request
+            .pointer("/response_format/type")
+            .and_then(Value::as_str),
+        Some("json_object") | Some("json_schema")
+    )
+}
+
+/// Names of the functions the request offered as tools.
+fn declared_tool_names(request: &Value) -> Vec<String> {
+    request
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|tools| {
+            tools
+                .iter()
+                .filter_map(|t| t.pointer("/function/name").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn has_text(s: &Option<String>) -> bool {
+    s.as_deref().is_some_and(|t| !t.trim().is_empty())
+}
+
+fn choice_findings(
+    i: usize,
+    p: &ChoiceView,
+    c: &ChoiceView,
+    json_mode: bool,
+    declared_tools: Option<&[String]>,
+    out: &mut Vec<Finding>,
+) {
+    let at = |suffix: &str| format!("choices[{i}].{suffix}");
+
+    // Finish reason: truncation and filtering are regressions; other changes are explained by tools.
+    let (pf, cf) = (p.finish_reason.as_deref(), c.finish_reason.as_deref());
+    if pf != cf {
+        let (severity, why) = match cf {
+            Some("length") => (
+                Severity::Major,
+                "the candidate answer was cut off (max tokens reached)",
+            ),
+            Some("content_filter") => (
+                Severity::Major,
+                "the candidate answer was blocked by a content filter",
+            ),
+            _ if p.tool_calls.is_empty() != c.tool_calls.is_empty() => {
+                (Severity::Info, "follows from the tool-call change")
+            }
+            _ => (Severity::Minor, "the answer ended for a different reason"),
+        };
+        out.push(finding(
+            FindingKind::FinishReason,
+            at("finish_reason"),
+            severity,
+            format!(
+                "finish_reason {} → {}: {why}",
+                pf.unwrap_or("none"),
+                cf.unwrap_or("none")
+            ),
+        ));
+    }
+
+    // Refusal where production answered.
+    let cand_refuses = c.refusal.is_some() || c.content.as_deref().is_some_and(looks_like_refusal);
+    let prod_refuses = p.refusal.is_some() || p.content.as_deref().is_some_and(looks_like_refusal);
+    if cand_refuses && !prod_refuses {
+        out.push(finding(
+            FindingKind::Refusal,
+            at("message.content"),
+            Severity::Major,
+            "the candidate refused a request that production answered",
+        ));
+    }
+
+    // Empty answer where production said something.
+    let prod_said = has_text(&p.content) || !p.tool_calls.is_empty();
+    let cand_said = has_text(&c.content) || !c.tool_calls.is_empty() || c.refusal.is_some();
+    if prod_said && !cand_said {
+        out.push(finding(
+            FindingKind::EmptyAnswer,
+            at("message.content"),
+            Severity::Major,
+            "the candidate returned an empty answer",
+        ));
+    }
+
+    tool_findings(i, &p.tool_calls, &c.tool_calls, declared_tools, out);
+
+    // JSON output: must parse when production's did (or the request demanded it); then compare trees.
+    let prod_json = p.content.as_deref().and_then(parse_json_text);
+    if json_mode || prod_json.is_some() {
+        if let Some(text) = c.content.as_deref().filter(|t| !t.trim().is_empty()) {
+            match parse_json_text(text) {
+                None => out.push(finding(
+                    FindingKind::InvalidJson,
+                    at("message.content"),
+                    Severity::Major,
+                    "the candidate's answer is not valid JSON but production's was (or the request asked for JSON)",
+                )),
+                Some(cj) => {
+                    if let Some(pj) = &prod_json {
+                        let root = at("message.content");
+                        out.extend(json_changes(pj, &cj, &root).iter().map(json_change_finding));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// JSON inside a message: the whole text, or a single fenced ```json block.
+fn parse_json_text(text: &str) -> Option<Value> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix("```json")
+        .or_else(|| t.strip_prefix("```"))
+        .and_then(|r| r.trim_end().strip_suffix("```"))
+        .unwrap_or(t)
+        .trim();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str(t).ok()
+}
+
+fn json_change_finding(c: &JsonChange) -> Finding {
+    let show = |v: &Option<Value>| {
+        v.as_ref()
+            .map(|v| truncate(&v.to_string(), 80))
+            .unwrap_or_default()
+    };
+    let (severity, message) = match &c.kind {
+        ChangeKind::Missing => (
+            Severity::Major,
+            format!(
+                "key missing in the candidate (production had {})",
+                show(&c.before)
+            ),
+        ),
+        ChangeKind::Added => (
+            Severity::Minor,
+            format!("extra key in the candidate: {}", show(&c.after)),
+        ),
+        ChangeKind::TypeChanged { from, to } => {
+            (Severity::Major, format!("type changed from {from} to {to}"))
+        }
+        ChangeKind::ValueChanged => {
+            let severity = if c.before.as_ref().is_some_and(Value::is_string) {
+                Severity::Minor
+            } else {
+                Severity::Major
+            };
+            (
+                severity,
+                format!("value changed: {} → {}", show(&c.before), show(&c.after)),
+            )
+        }
+    };
+    finding(
+        FindingKind::JsonStructure,
+        c.path.clone(),
+        severity,
+        message,
+    )
+}
+
+fn tool_findings(
+    i: usize,
+    prod: &[ToolCallView],
+    cand: &[ToolCallView],
+    declared: Option<&[String]>,
+    out: &mut Vec<Finding>,
+) {
+    let base = format!("choices[{i}].message.tool_calls");
+    match (prod.is_empty(), cand.is_empty()) {
+        (true, true) => return,
+        (false, true) => {
+            let names: Vec<_> = prod.iter().map(|t| t.name.as_str()).collect();
+            out.push(finding(
+                FindingKind::ToolCallDropped,
+                base,
+                Severity::Major,
+                format!(
+                    "production called {} but the candidate called no tool",
+                    names.join(", ")
+                ),
+            ));
+            return;
+        }
+        (true, false) => {
+            let names: Vec<_> = cand.iter().map(|t| t.name.as_str()).collect();
+            out.push(finding(
+                FindingKind::ToolCallAdded,
+                base.clone(),
+                Severity::Major,
+                format!(
+                    "the candidate called {} where production answered directly",
+                    names.join(", ")
+                ),
+            ));
+        }
+        (false, false) if prod.len() != cand.len() => out.push(finding(
+            FindingKind::ToolCallDropped,
+            base.clone(),
+            Severity::Major,
+            format!(
+                "production made {} tool call(s), the candidate {}",
+                prod.len(),
+                cand.len()
+            ),
+        )),
+        _ => {}
+    }
+    for (j, c) in cand.iter().enumerate() {
+        let path = format!("{base}[{j}]");
+        if let Some(declared) = declared.filter(|d| !d.is_empty()) {
+            if !declared.contains(&c.name) {
+                out.push(finding(
+                    FindingKind::HallucinatedTool,
+                    format!("{path}.function.name"),
+                    Severity::Critical,
+                    format!(
+                        "the candidate called `{}`, which the request does not offer",
+                        c.name
+                    ),
+                ));
+                continue;
+            }
+        }
+        let Some(p) = prod.get(j) else { continue };
+        if p.name != c.name {
+            out.push(finding(
+                FindingKind::ToolName,
+                format!("{path}.function.name"),
+                Severity::Major,
+                format!("production called `{}`, the candidate `{}`", p.name, c.name),
+            ));
+            continue;
+        }
+        let args_path = format!("{path}.function.arguments");
+        let Ok(cargs) = serde_json::from_str::<Value>(&c.arguments) else {
+            out.push(finding(
+                FindingKind::InvalidJson,
+                args_path,
+                Severity::Major,
+                format!("arguments of `{}` are not valid JSON", c.name),
+            ));
+            continue;
+        };
+        let Ok(pargs) = serde_json::from_str::<Value>(&p.arguments) else {
+            continue;
+        };
+        for change in json_changes(&pargs, &cargs, &args_path) {
+            let mut f = json_change_finding(&change);
+            f.kind = FindingKind::ToolArguments;
+            // A wrong argument makes the tool do the wrong thing: always at least major.
+            if matches!(change.kind, ChangeKind::ValueChanged) && !same_words(&change) {
+                f.severity = Severity::Major;
+            } else if matches!(change.kind, ChangeKind::ValueChanged) {
+                f.severity = Severity::Info;
+            }
+            out.push(f);
+        }
+    }
+}
+
+/// String values equal up to case and surrounding whitespace.
+fn same_words(c: &JsonChange) -> bool {
+    match (
+        c.before.as_ref().and_then(Value::as_str),
+        c.after.as_ref().and_then(Value::as_str),
+    ) {
+        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+        _ => false,
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn chat(message: Value, finish: &str) -> ChatView {
+        ChatView::parse(&json!({"choices": [{"message": message, "finish_reason": finish}]}))
+            .unwrap()
+    }
+
+    fn kinds(f: &[Finding]) -> Vec<(FindingKind, Severity)> {
+        f.iter().map(|f| (f.kind, f.severity)).collect()
+    }
+
+    fn call(name: &str, args: &str) -> Value {
+        json!({"role": "assistant", "content": null, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": name, "arguments": args}}]})
+    }
+
+    #[test]
+    fn truncation_and_refusal() {
+        let p = chat(
+            json!({"role": "assistant", "content": "Step 1. Step 2. Step 3."}),
+            "stop",
+        );
+        let c = chat(json!({"role": "assistant", "content": "Step 1."}), "length");
+        assert_eq!(
+            kinds(&findings(None, &p, &c)),
+            vec![(FindingKind::FinishReason, Severity::Major)]
+        );
+        let c = chat(
+            json!({"role": "assistant", "content": "I'm sorry, but I can't help with that."}),
+            "stop",
+        );
+        assert_eq!(
+            kinds(&findings(None, &p, &c)),
+            vec![(FindingKind::Refusal, Severity::Major)]
+        );
+    }
+
+    #[test]
+    fn dropped_wrong_and_hallucinated_tools() {
+        let req = json!({"tools": [{"type": "function", "function": {"name": "get_weather"}}]});
+        let p = chat(call("get_weather", r#"{"city":"Paris"}"#), "tool_calls");
+        let text = chat(
+            json!({"role": "assistant", "content": "It is sunny."}),
+            "stop",
+        );
+        let got = kinds(&findings(Some(&req), &p, &text));
+        assert!(
+            got.contains(&(FindingKind::ToolCallDropped, Severity::Major)),
+            "{got:?}"
+        );
+
+        let wrong = chat(call("get_weather", r#"{"city":"London"}"#), "tool_calls");
+        assert_eq!(
+            kinds(&findings(Some(&req), &p, &wrong)),
+            vec![(FindingKind::ToolArguments, Severity::Major)]
+        );
+
+        let same_case = chat(call("get_weather", r#"{"city":"paris"}"#), "tool_calls");
+        assert_eq!(
+            kinds(&findings(Some(&req), &p, &same_case)),
+            vec![(FindingKind::ToolArguments, Severity::Info)]
+        );
+
+        let invented = chat(call("book_flight", "{}"), "tool_calls");
+        assert!(kinds(&findings(Some(&req), &p, &invented))
+            .contains(&(FindingKind::HallucinatedTool, Severity::Critical)));
+
+        let broken = chat(call("get_weather", r#"{"city":"Par"#), "tool_calls");
+        assert_eq!(
+            kinds(&findings(Some(&req), &p, &broken)),
+            vec![(FindingKind::InvalidJson, Severity::Major)]
+        );
+    }
+
+    #[test]
+    fn json_mode_output() {
+        let req = json!({"response_format": {"type": "json_object"}});
+        let p = chat(
+            json!({"content": r#"{"total": 42.5, "currency": "EUR", "lines": [1,2]}"#}),
+            "stop",
+        );
+        let same = chat(
+            json!({"content": "```json\n{\"currency\": \"EUR\", \"total\": 42.5, \"lines\": [2,1]}\n```"}),
+            "stop",
+        );
+        assert!(findings(Some(&req), &p, &same).is_empty());
+        let broken = chat(
+            json!({"content": r#"{"total": 42.5, "currency": "EUR""#}),
+            "stop",
+        );
+        assert_eq!(
+            kinds(&findings(Some(&req), &p, &broken)),
+            vec![(FindingKind::InvalidJson, Severity::Major)]
+        );
+        let wrong = chat(
+            json!({"content": r#"{"total": 45.2, "currency": "EUR", "lines": [1,2]}"#}),
+            "stop",
+        );
+        assert_eq!(
+            kinds(&findings(Some(&req), &p, &wrong)),
+            vec![(FindingKind::JsonStructure, Severity::Major)]
+        );
+    }
+
+    #[test]
+    fn empty_answer_and_choice_count() {
+        let p = chat(json!({"content": "Hello"}), "stop");
+        let c = chat(json!({"content": "  "}), "stop");
+        assert_eq!(
+            kinds(&findings(None, &p, &c)),
+            vec![(FindingKind::EmptyAnswer, Severity::Major)]
+        );
+        let none = ChatView::parse(&json!({"choices": []})).unwrap();
+        assert_eq!(
+            kinds(&findings(None, &p, &none)),
+            vec![(FindingKind::ChoicesCount, Severity::Critical)]
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! shadowtap binary: parse the command line, run it, map errors to a message and exit status 1.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = shadowtap::cli::Cli::parse();
+    shadowtap::telemetry::init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(shadowtap::cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

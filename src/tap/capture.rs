@@ -1,0 +1,249 @@
+//! Turning what the tap saw into an [`Exchange`] and publishing it — off the request path.
+//!
+//! The request path only does a `try_send` of a [`RawCapture`] into a bounded queue; the capture
+//! task parses, strips secrets, encodes and `try_publish`es. Anything full or down: drop and count.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use http::HeaderMap;
+use tokio::sync::mpsc;
+
+use super::headers::is_secret;
+use super::tee::{BodyEnd, TeeOutcome};
+use crate::bus::{envelope, CapturePublisher};
+use crate::domain::{BodyContent, CapturedBody, Exchange, ExchangeId};
+use crate::telemetry::Metrics;
+
+/// Everything the request path hands over, unparsed.
+pub struct RawCapture {
+    pub id: ExchangeId,
+    pub captured_at: DateTime<Utc>,
+    pub started: Instant,
+    pub method: String,
+    pub path: String,
+    pub request_headers: HeaderMap,
+    pub request: Option<TeeOutcome>,
+    pub response: TeeOutcome,
+    pub status: u16,
+    pub streamed: bool,
+}
+
+/// Settings for building exchanges.
+#[derive(Clone)]
+pub struct CaptureRules {
+    pub tag_headers: Vec<String>,
+    pub redact_headers: Vec<String>,
+}
+
+/// Build the exchange that gets published: secrets removed, bodies parsed.
+pub fn build_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
+    let mut tags = BTreeMap::new();
+    let mut request_headers = BTreeMap::new();
+    for (name, value) in &raw.request_headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if let Some(tag) = rules
+            .tag_headers
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(name.as_str()))
+        {
+            let tag = tag.to_ascii_lowercase();
+            let tag = tag.strip_prefix("x-shadowtap-").unwrap_or(&tag).to_owned();
+            tags.insert(tag, value);
+            continue;
+        }
+        if !is_secret(name.as_str(), &rules.redact_headers) {
+            request_headers.insert(name.as_str().to_owned(), value);
+        }
+    }
+    let request = raw.request.as_ref().map(captured).unwrap_or(CapturedBody {
+        content: BodyContent::Empty,
+        truncated: false,
+        size: 0,
+    });
+    let model = request
+        .json()
+        .and_then(|v| v.get("model"))
+        .and_then(|m| m.as_str())
+        .map(str::to_owned);
+    let response = captured(&raw.response);
+    let ms = |t: Instant| t.duration_since(raw.started).as_secs_f64() * 1000.0;
+    Exchange {
+        id: raw.id,
+        captured_at: raw.captured_at,
+        method: raw.method,
+        path: raw.path,
+        model,
+        tags,
+        request_headers,
+        request,
+        response,
+        status: raw.status,
+        latency_ms: ms(raw.response.ended_at),
+        ttfb_ms: raw.response.first_byte_at.map(ms),
+        streamed: raw.streamed,
+        incomplete: raw.response.end != BodyEnd::Complete,
+    }
+}
+
+fn captured(o: &TeeOutcome) -> CapturedBody {
+    CapturedBody {
+        // A truncated prefix of JSON is not JSON; keep it as text rather than guess.
+        content: if o.truncated {
+            BodyContent::Text(String::from_utf8_lossy(&o.bytes).into_owned())
+        } else {
+            BodyContent::from_bytes(&o.bytes)
+        },
+        truncated: o.truncated,
+        size: o.total,
+    }
+}
+
+/// Handle the request path uses: never waits.
+#[derive(Clone)]
+pub struct CaptureQueue {
+    tx: mpsc::Sender<RawCapture>,
+    metrics: Metrics,
+}
+
+impl CaptureQueue {
+    /// Enqueue a capture or drop and count it.
+    pub fn offer(&self, raw: RawCapture) {
+        if self.tx.try_send(raw).is_err() {
+            self.metrics
+                .captures_dropped
+                .with_label_values(&["tap_queue_full"])
+                .inc();
+        }
+    }
+}
+
+/// Create the queue and the task draining it into the publisher. The task ends when every
+/// [`CaptureQueue`] handle is dropped.
+pub fn spawn_capture_task(
+    capacity: usize,
+    rules: CaptureRules,
+    publisher: Arc<dyn CapturePublisher>,
+    metrics: Metrics,
+) -> (CaptureQueue, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<RawCapture>(capacity);
+    let queue = CaptureQueue {
+        tx,
+        metrics: metrics.clone(),
+    };
+    let task = tokio::spawn(async move {
+        while let Some(raw) = rx.recv().await {
+            let exchange = build_exchange(raw, &rules);
+            if exchange.request.truncated || exchange.response.truncated {
+                metrics.captures_truncated.inc();
+            }
+            let payload = match envelope::encode(&exchange) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(exchange_id = %exchange.id, error = %e, "capture encoding failed");
+                    metrics
+                        .captures_dropped
+                        .with_label_values(&["encode"])
+                        .inc();
+                    continue;
+                }
+            };
+            match publisher.try_publish(&exchange.id.to_string(), payload) {
+                Ok(()) => metrics.captures_published.inc(),
+                Err(e) => {
+                    tracing::debug!(exchange_id = %exchange.id, error = %e, "capture dropped");
+                    metrics
+                        .captures_dropped
+                        .with_label_values(&[e.reason()])
+                        .inc();
+                }
+            }
+        }
+    });
+    (queue, task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn outcome(bytes: &'static [u8], truncated: bool) -> TeeOutcome {
+        TeeOutcome {
+            bytes: Bytes::from_static(bytes),
+            total: bytes.len() as u64 + if truncated { 10 } else { 0 },
+            truncated,
+            end: BodyEnd::Complete,
+            first_byte_at: Some(Instant::now()),
+            ended_at: Instant::now(),
+        }
+    }
+
+    fn raw(headers: &[(&str, &str)], request: &'static [u8]) -> RawCapture {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        RawCapture {
+            id: ExchangeId::new(),
+            captured_at: Utc::now(),
+            started: Instant::now(),
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            request_headers: h,
+            request: Some(outcome(request, false)),
+            response: outcome(br#"{"choices":[]}"#, false),
+            status: 200,
+            streamed: false,
+        }
+    }
+
+    fn rules() -> CaptureRules {
+        CaptureRules {
+            tag_headers: vec!["x-shadowtap-team".into()],
+            redact_headers: vec!["x-internal".into()],
+        }
+    }
+
+    #[test]
+    fn secrets_are_dropped_and_tags_extracted() {
+        let ex = build_exchange(
+            raw(
+                &[
+                    ("authorization", "Bearer sk-secret"),
+                    ("api-key", "k"),
+                    ("x-internal", "i"),
+                    ("x-shadowtap-team", "search"),
+                    ("content-type", "application/json"),
+                ],
+                br#"{"model":"gpt-4o"}"#,
+            ),
+            &rules(),
+        );
+        assert_eq!(ex.tags.get("team").map(String::as_str), Some("search"));
+        assert_eq!(ex.request_headers.len(), 1, "{:?}", ex.request_headers);
+        assert_eq!(ex.model.as_deref(), Some("gpt-4o"));
+        assert!(!serde_json::to_string(&ex).unwrap().contains("sk-secret"));
+    }
+
+    #[test]
+    fn malformed_json_is_kept_as_text() {
+        let ex = build_exchange(raw(&[], b"{not json"), &rules());
+        assert_eq!(ex.request.content, BodyContent::Text("{not json".into()));
+        assert_eq!(ex.model, None);
+    }
+
+    #[test]
+    fn truncated_bodies_are_text_and_flagged() {
+        let mut r = raw(&[], b"{}");
+        r.request = Some(outcome(br#"{"model":"gp"#, true));
+        let ex = build_exchange(r, &rules());
+        assert!(ex.request.truncated);
+        assert!(matches!(ex.request.content, BodyContent::Text(_)));
+    }
+}

@@ -1,0 +1,86 @@
+//! Header rules: hop-by-hop headers a proxy must not forward, and headers never captured.
+
+use http::header::{self, HeaderMap, HeaderName};
+
+/// Remove hop-by-hop headers (RFC 9110 §7.6.1), including any named by `Connection`.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        header::CONNECTION,
+        header::PROXY_AUTHENTICATE,
+        header::PROXY_AUTHORIZATION,
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+    ] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}
+
+/// Headers whose values are never captured, whatever the configuration says.
+const ALWAYS_SECRET: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "api-key",
+    "x-api-key",
+    "cookie",
+    "set-cookie",
+    "openai-organization",
+    "openai-project",
+];
+
+/// True when a header must not be captured: always-secret, configured, or secret-looking by name.
+pub fn is_secret(name: &str, configured: &[String]) -> bool {
+    let name = name.to_ascii_lowercase();
+    ALWAYS_SECRET.contains(&name.as_str())
+        || configured.iter().any(|c| c.eq_ignore_ascii_case(&name))
+        || ["key", "token", "secret", "auth", "session", "password"]
+            .iter()
+            .any(|s| name.contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_and_connection_named_headers_go() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, "close, x-private".parse().unwrap());
+        h.insert("x-private", "1".parse().unwrap());
+        h.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
+        h.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key(header::CONTENT_TYPE));
+    }
+
+    #[test]
+    fn secrets_are_recognised() {
+        for name in [
+            "Authorization",
+            "api-key",
+            "X-Api-Key",
+            "Cookie",
+            "x-goog-api-key",
+            "x-auth-token",
+        ] {
+            assert!(is_secret(name, &[]), "{name}");
+        }
+        assert!(is_secret("x-internal", &["X-Internal".into()]));
+        assert!(!is_secret("content-type", &[]));
+        assert!(!is_secret("x-shadowtap-team", &[]));
+    }
+}

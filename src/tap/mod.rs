@@ -1,0 +1,230 @@
+//! The tap: an OpenAI-compatible reverse proxy that mirrors production traffic without touching it.
+//!
+//! Invariants (see ARCHITECTURE.md): the client gets the upstream's status, headers (minus
+//! hop-by-hop) and body bytes as they arrive; nothing on the request path awaits the bus or the
+//! database — capture is a `try_send` after the body has passed through, dropped and counted when full.
+
+pub mod capture;
+pub mod headers;
+pub mod tee;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri, Version};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::config::TapConfig;
+use crate::domain::ExchangeId;
+use crate::http_client::{join_url, HttpClient};
+use crate::openai::error_body;
+use crate::telemetry::Metrics;
+use capture::{CaptureQueue, RawCapture};
+use tee::TeeBody;
+
+/// Request header a client sets to `off` to keep one request out of the capture.
+pub const OPT_OUT_HEADER: &str = "x-shadowtap-capture";
+
+/// Shared state of the tap's request handlers.
+pub struct Tap {
+    client: HttpClient,
+    upstream: String,
+    capture_paths: Vec<String>,
+    max_capture_bytes: usize,
+    upstream_timeout: Duration,
+    queue: CaptureQueue,
+    metrics: Metrics,
+    ready: Arc<AtomicBool>,
+}
+
+impl Tap {
+    /// Build the tap state from its config and the capture queue.
+    pub fn new(
+        config: &TapConfig,
+        client: HttpClient,
+        queue: CaptureQueue,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            client,
+            upstream: config.upstream.clone(),
+            capture_paths: config.capture_paths.clone(),
+            max_capture_bytes: config.max_capture_bytes,
+            upstream_timeout: Duration::from_secs_f64(config.upstream_timeout_secs),
+            queue,
+            metrics,
+            ready: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// The readiness flag: store `false` to make `/readyz` answer 503 (shutting down).
+    pub fn readiness(&self) -> Arc<AtomicBool> {
+        self.ready.clone()
+    }
+
+    /// The configured capture pattern matching `path`, if any (also the metrics route label).
+    fn capture_route(&self, path: &str) -> Option<&str> {
+        self.capture_paths
+            .iter()
+            .find(|p| match p.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => path == p.as_str(),
+            })
+            .map(String::as_str)
+    }
+}
+
+/// The tap's router: health, readiness and metrics, everything else proxied.
+pub fn router(tap: Arc<Tap>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(proxy)
+        .with_state(tap)
+}
+
+async fn readyz(State(tap): State<Arc<Tap>>) -> Response {
+    if tap.ready.load(Ordering::SeqCst) {
+        "ready".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    }
+}
+
+async fn metrics(State(tap): State<Arc<Tap>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        tap.metrics.render(),
+    )
+        .into_response()
+}
+
+fn gateway_error(status: StatusCode, message: &str, code: &str) -> Response {
+    let body = error_body(message, "upstream_error", code);
+    (status, axum::Json(body)).into_response()
+}
+
+async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
+    let started = Instant::now();
+    let captured_at = chrono::Utc::now();
+    let (mut parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let route = tap.capture_route(parts.uri.path()).map(str::to_owned);
+    let opted_out = parts
+        .headers
+        .get(OPT_OUT_HEADER)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"off"));
+    let capture = route.is_some() && !opted_out;
+    let route_label = route.unwrap_or_else(|| "other".to_owned());
+
+    let uri: Uri = match join_url(&tap.upstream, &path).parse() {
+        Ok(uri) => uri,
+        Err(_) => {
+            return gateway_error(
+                StatusCode::BAD_REQUEST,
+                "shadowtap: invalid request path",
+                "invalid_path",
+            )
+        }
+    };
+    let request_slot = Arc::new(Mutex::new(None));
+    let body = if capture {
+        let slot = request_slot.clone();
+        Body::new(TeeBody::new(body, tap.max_capture_bytes, move |o| {
+            *slot.lock().expect("request slot poisoned") = Some(o);
+        }))
+    } else {
+        body
+    };
+    let request_headers = if capture {
+        parts.headers.clone()
+    } else {
+        Default::default()
+    };
+    headers::strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::HOST);
+    parts.headers.remove(OPT_OUT_HEADER);
+    parts.uri = uri;
+    parts.version = Version::HTTP_11;
+    let method = parts.method.to_string();
+
+    let sent = tokio::time::timeout(
+        tap.upstream_timeout,
+        tap.client.request(Request::from_parts(parts, body)),
+    )
+    .await;
+    tap.metrics
+        .tap_upstream_seconds
+        .with_label_values(&[&route_label])
+        .observe(started.elapsed().as_secs_f64());
+    let response = match sent {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, path = %path, "upstream request failed");
+            tap.metrics
+                .tap_requests
+                .with_label_values(&[&route_label, "502"])
+                .inc();
+            let msg = format!("shadowtap: the upstream provider is unreachable ({e})");
+            return gateway_error(StatusCode::BAD_GATEWAY, &msg, "upstream_unreachable");
+        }
+        Err(_) => {
+            tap.metrics
+                .tap_requests
+                .with_label_values(&[&route_label, "504"])
+                .inc();
+            let msg = "shadowtap: the upstream provider did not answer in time";
+            return gateway_error(StatusCode::GATEWAY_TIMEOUT, msg, "upstream_timeout");
+        }
+    };
+    let (mut rparts, incoming) = response.into_parts();
+    headers::strip_hop_by_hop(&mut rparts.headers);
+    let status = rparts.status.as_u16();
+    tap.metrics
+        .tap_requests
+        .with_label_values(&[&route_label, status.to_string().as_str()])
+        .inc();
+    if !capture {
+        return Response::from_parts(rparts, Body::new(incoming));
+    }
+
+    let streamed = rparts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
+    let queue = tap.queue.clone();
+    let ttfb = tap
+        .metrics
+        .tap_ttfb_seconds
+        .with_label_values(&[&route_label]);
+    let tee = TeeBody::new(incoming, tap.max_capture_bytes, move |response| {
+        if let Some(first) = response.first_byte_at {
+            ttfb.observe(first.duration_since(started).as_secs_f64());
+        }
+        let request = request_slot.lock().expect("request slot poisoned").take();
+        queue.offer(RawCapture {
+            id: ExchangeId::new(),
+            captured_at,
+            started,
+            method,
+            path,
+            request_headers,
+            request,
+            response,
+            status,
+            streamed,
+        });
+    });
+    Response::from_parts(rparts, Body::new(tee))
+}

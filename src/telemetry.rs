@@ -1,0 +1,165 @@
+//! Logging (tracing) and the Prometheus metrics every stage reports into.
+//!
+//! Each running application owns its own [`Metrics`] (and registry), so several apps can run in
+//! one test process without sharing counters.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+
+/// Install the global tracing subscriber (`SHADOWTAP_LOG` or `RUST_LOG`, default `info`).
+pub fn init_tracing() {
+    let filter = std::env::var("SHADOWTAP_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info,sqlx=warn,hyper=warn,rdkafka=warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// All metrics of one shadowtap process, named once here.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests through the tap, by captured route (or `other`) and status.
+    pub tap_requests: IntCounterVec,
+    /// Upstream time to response head, seconds, by route.
+    pub tap_upstream_seconds: HistogramVec,
+    /// Upstream time to first body byte, seconds, by route.
+    pub tap_ttfb_seconds: HistogramVec,
+    /// Captures handed to the bus.
+    pub captures_published: IntCounter,
+    /// Captures not delivered, by reason (`tap_queue_full`, `bus_full`, `bus_unavailable`, `delivery_failed`, `encode`).
+    pub captures_dropped: IntCounterVec,
+    /// Captures whose request or response body was cut at `tap.max_capture_bytes`.
+    pub captures_truncated: IntCounter,
+    /// Messages the worker finished, by outcome (`stored`, `dead_letter`).
+    pub worker_messages: IntCounterVec,
+    /// Store operations retried after a transient database error.
+    pub store_retries: IntCounter,
+    /// Replays, by candidate and outcome (`ok` or an error class).
+    pub replays: IntCounterVec,
+    /// Diffs, by candidate and verdict.
+    pub diffs: IntCounterVec,
+    /// Replays currently in flight.
+    pub replays_in_flight: IntGauge,
+}
+
+impl Metrics {
+    /// Create and register every metric in a fresh registry.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::new(name, help).expect("valid metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
+            c
+        };
+        let histogram = |name: &str, help: &str| {
+            let buckets = vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+            ];
+            let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), &["route"])
+                .expect("valid metric");
+            registry
+                .register(Box::new(h.clone()))
+                .expect("unique metric");
+            h
+        };
+        let replays_in_flight =
+            IntGauge::new("shadowtap_replays_in_flight", "Replays currently in flight")
+                .expect("valid metric");
+        registry
+            .register(Box::new(replays_in_flight.clone()))
+            .expect("unique metric");
+        Self {
+            tap_requests: counter_vec(
+                "shadowtap_tap_requests_total",
+                "Requests through the tap",
+                &["route", "status"],
+            ),
+            tap_upstream_seconds: histogram(
+                "shadowtap_tap_upstream_seconds",
+                "Upstream time to response head",
+            ),
+            tap_ttfb_seconds: histogram(
+                "shadowtap_tap_ttfb_seconds",
+                "Upstream time to first body byte",
+            ),
+            captures_published: counter(
+                "shadowtap_captures_published_total",
+                "Captures handed to the bus",
+            ),
+            captures_dropped: counter_vec(
+                "shadowtap_captures_dropped_total",
+                "Captures not delivered, by reason",
+                &["reason"],
+            ),
+            captures_truncated: counter(
+                "shadowtap_captures_truncated_total",
+                "Captures with a body cut at the capture limit",
+            ),
+            worker_messages: counter_vec(
+                "shadowtap_worker_messages_total",
+                "Bus messages the worker finished",
+                &["outcome"],
+            ),
+            store_retries: counter(
+                "shadowtap_store_retries_total",
+                "Store operations retried after a transient database error",
+            ),
+            replays: counter_vec(
+                "shadowtap_replays_total",
+                "Replays by candidate and outcome",
+                &["candidate", "outcome"],
+            ),
+            diffs: counter_vec(
+                "shadowtap_diffs_total",
+                "Diffs by candidate and verdict",
+                &["candidate", "verdict"],
+            ),
+            replays_in_flight,
+            registry,
+        }
+    }
+
+    /// Total captures dropped, all reasons.
+    pub fn dropped_total(&self) -> u64 {
+        [
+            "tap_queue_full",
+            "bus_full",
+            "bus_unavailable",
+            "delivery_failed",
+            "encode",
+        ]
+        .iter()
+        .map(|r| self.captures_dropped.with_label_values(&[r]).get())
+        .sum()
+    }
+
+    /// Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding never fails");
+        String::from_utf8(out).expect("prometheus text is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
