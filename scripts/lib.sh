@@ -50,13 +50,21 @@ start_kafka() {
   return 1
 }
 
-# PostgreSQL must answer on 127.0.0.1:5432 (it does on the dev and CI machines).
+# PostgreSQL must answer on 127.0.0.1:5432 (it does on the dev and CI machines), or DATABASE_URL is set.
+postgres_up() {
+  (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+}
+
 check_postgres() {
-  if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
-    if [ -z "${DATABASE_URL:-}" ]; then
-      log "PostgreSQL is not reachable on 127.0.0.1:5432 and DATABASE_URL is not set."
-      log "Start one (e.g. 'docker compose up -d postgres' with compose.yaml) or set DATABASE_URL."
-      return 1
-    fi
+  if [ -n "${DATABASE_URL:-}" ] || postgres_up; then
+    return
   fi
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    log "starting the local PostgreSQL cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 50); do postgres_up && return; sleep 0.1; done
+  fi
+  log "PostgreSQL is not reachable on 127.0.0.1:5432 and DATABASE_URL is not set."
+  log "Start one (e.g. 'docker compose up -d postgres' with compose.yaml) or set DATABASE_URL."
+  return 1
 }

@@ -1,0 +1,8 @@
+//! Integration tests: the real application on port 0, real PostgreSQL (a fresh database per test),
+//! a real Kafka broker (a fresh topic per test), and fake LLM providers.
+
+mod bad_input;
+mod broker_down;
+mod config_errors;
+mod helpers;
+mod spine;
