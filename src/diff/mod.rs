@@ -101,7 +101,7 @@ pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
         }
         _ => None,
     };
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     DiffOutcome {
         verdict: score::verdict(&findings, text_similarity),
         score: score::score(&findings, text_similarity),

@@ -8,7 +8,7 @@ use super::{body_from_db, body_to_db, scrub_nul, Store, StoreError};
 use crate::domain::{CapturedBody, ReplayResult};
 
 /// An existing replay, as the worker needs it to finish an interrupted job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredReplay {
     pub id: i64,
     pub has_diff: bool,
@@ -50,36 +50,15 @@ impl Store {
         exchange_id: Uuid,
         candidate: &str,
     ) -> Result<Option<StoredReplay>, StoreError> {
-        let row: Option<(
-            i64,
-            bool,
-            Option<Value>,
-            bool,
-            Option<i32>,
-            Option<String>,
-            Option<String>,
-        )> = sqlx::query_as(
-            "SELECT r.id, EXISTS (SELECT 1 FROM diffs d WHERE d.replay_id = r.id),
-                    r.response_body, r.response_is_json, r.status, r.error_class, r.error_message
+        Ok(sqlx::query_as::<_, StoredReplay>(
+            "SELECT r.id, EXISTS (SELECT 1 FROM diffs d WHERE d.replay_id = r.id) AS has_diff,
+                    r.response_body AS response, r.response_is_json, r.status, r.error_class, r.error_message
              FROM replays r WHERE r.exchange_id = $1 AND r.candidate = $2",
         )
         .bind(exchange_id)
         .bind(candidate)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(
-            |(id, has_diff, response, response_is_json, status, error_class, error_message)| {
-                StoredReplay {
-                    id,
-                    has_diff,
-                    response,
-                    response_is_json,
-                    status,
-                    error_class,
-                    error_message,
-                }
-            },
-        ))
+        .await?)
     }
 
     /// Store a replay; if one already exists for (exchange, candidate), keep it. Returns the row id.

@@ -26,9 +26,14 @@ async fn tap_answers_and_counts_drops_when_the_broker_is_down() {
         ui: false,
     };
     let env = std::collections::BTreeMap::<String, String>::new();
-    let app = Application::build(config, roles, &env).await.expect("a tap starts without a broker");
+    let app = Application::build(config, roles, &env)
+        .await
+        .expect("a tap starts without a broker");
     let tap = app.tap_addr().unwrap();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
 
     let body = serde_json::json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]});
     let expected = http
@@ -52,16 +57,31 @@ async fn tap_answers_and_counts_drops_when_the_broker_is_down() {
         assert_eq!(resp.bytes().await.unwrap(), expected);
     }
     // Each request is bounded by the client's 5 s timeout; this only reports the figure.
-    println!("20 requests through the tap with the broker down took {:?}", started.elapsed());
+    println!(
+        "20 requests through the tap with the broker down took {:?}",
+        started.elapsed()
+    );
 
     let metrics = app.metrics().clone();
-    wait_until(Duration::from_secs(20), "20 captures counted as dropped", || {
-        let m = metrics.clone();
-        async move { m.dropped_total() >= 20 }
-    })
+    wait_until(
+        Duration::from_secs(20),
+        "20 captures counted as dropped",
+        || {
+            let m = metrics.clone();
+            async move { m.dropped_total() >= 20 }
+        },
+    )
     .await;
     assert_eq!(metrics.dropped_total(), 20);
-    let text = reqwest::get(format!("http://{tap}/metrics")).await.unwrap().text().await.unwrap();
-    assert!(text.contains("shadowtap_captures_dropped_total{reason=\"delivery_failed\"} 20"), "{text}");
+    let text = reqwest::get(format!("http://{tap}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("shadowtap_captures_dropped_total{reason=\"delivery_failed\"} 20"),
+        "{text}"
+    );
     assert!(app.shutdown(Duration::from_secs(10)).await);
 }

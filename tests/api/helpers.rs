@@ -15,7 +15,8 @@ use sqlx::postgres::PgPoolOptions;
 
 /// Admin URL of the test PostgreSQL server (databases are created and dropped through it).
 pub fn admin_database_url() -> String {
-    std::env::var("SHADOWTAP_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("SHADOWTAP_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// Kafka bootstrap servers for tests (the broker the test scripts start).
@@ -42,7 +43,10 @@ impl TestDb {
             .connect(&admin_database_url())
             .await
             .expect("the test PostgreSQL server must be reachable (SHADOWTAP_TEST_DATABASE_URL)");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create test database");
         admin.close().await;
         Self {
             url: with_database(&admin_database_url(), &name),
@@ -56,10 +60,19 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop from a separate thread with its own runtime: Drop cannot await.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
-                if let Ok(admin) = PgPoolOptions::new().max_connections(1).connect(&admin_database_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+                if let Ok(admin) = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&admin_database_url())
+                    .await
+                {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await;
                 }
             });
         })
@@ -104,7 +117,11 @@ pub struct TestApp {
 }
 
 /// Config for a test app: port 0 everywhere, the given bus, two fake candidates.
-pub fn test_config(bus: &TestBus, production: &FakeProvider, candidates: &[(&str, &FakeProvider)]) -> Config {
+pub fn test_config(
+    bus: &TestBus,
+    production: &FakeProvider,
+    candidates: &[(&str, &FakeProvider)],
+) -> Config {
     let mut config = Config::default();
     config.tap.listen = ([127, 0, 0, 1], 0).into();
     config.ui.listen = ([127, 0, 0, 1], 0).into();
@@ -133,10 +150,16 @@ pub async fn spawn_app(bus: TestBus) -> TestApp {
     let production = FakeProvider::spawn(Persona::Production).await.unwrap();
     let faithful = FakeProvider::spawn(Persona::Faithful).await.unwrap();
     let regressing = FakeProvider::spawn(Persona::Regressing).await.unwrap();
-    let mut config = test_config(&bus, &production, &[("faithful", &faithful), ("regressing", &regressing)]);
+    let mut config = test_config(
+        &bus,
+        &production,
+        &[("faithful", &faithful), ("regressing", &regressing)],
+    );
     config.database.url = Some(db.url.clone());
     let env = std::collections::BTreeMap::<String, String>::new();
-    let app = Application::build(config, Roles::ALL, &env).await.expect("app starts");
+    let app = Application::build(config, Roles::ALL, &env)
+        .await
+        .expect("app starts");
     TestApp {
         store: app.store().unwrap().clone(),
         tap: app.tap_addr().unwrap(),
@@ -145,7 +168,10 @@ pub async fn spawn_app(bus: TestBus) -> TestApp {
         production,
         faithful,
         regressing,
-        http: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
         _db: db,
     }
 }
@@ -166,7 +192,12 @@ impl TestApp {
 
     /// GET a UI path; returns status and body text.
     pub async fn ui_get(&self, path: &str) -> (u16, String) {
-        let resp = self.http.get(format!("http://{}{path}", self.ui)).send().await.unwrap();
+        let resp = self
+            .http
+            .get(format!("http://{}{path}", self.ui))
+            .send()
+            .await
+            .unwrap();
         (resp.status().as_u16(), resp.text().await.unwrap())
     }
 }
@@ -189,5 +220,8 @@ where
 
 /// Count rows of a table with a WHERE clause.
 pub async fn count(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
+    sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
 }

@@ -12,7 +12,11 @@ use shadowtap::domain::{CapturedBody, Exchange, ExchangeId};
 use crate::helpers::{count, fresh_kafka, spawn_app, wait_until, TestApp, TestBus};
 
 fn scenario_request(name: &str) -> Value {
-    scenarios::all().iter().find(|s| s.name == name).unwrap().request("gpt-4o-mini")
+    scenarios::all()
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .request("gpt-4o-mini")
 }
 
 /// The tap returns exactly what the upstream returns, and each candidate gets a diff.
@@ -41,7 +45,11 @@ async fn assert_flow(app: &TestApp) {
         .unwrap();
     assert_eq!(resp.status().as_u16(), direct_status);
     assert_eq!(resp.headers()["content-type"], direct_type);
-    assert_eq!(resp.bytes().await.unwrap(), direct_body, "the client gets the upstream's exact bytes");
+    assert_eq!(
+        resp.bytes().await.unwrap(),
+        direct_body,
+        "the client gets the upstream's exact bytes"
+    );
 
     wait_until(Duration::from_secs(30), "a diff per candidate", || async {
         count(&app.store, "SELECT count(*) FROM diffs").await == 2
@@ -53,12 +61,22 @@ async fn assert_flow(app: &TestApp) {
             .await
             .unwrap();
     assert_eq!(verdicts[0].0, "faithful");
-    assert!(["same", "noise"].contains(&verdicts[0].1.as_str()), "{verdicts:?}");
+    assert!(
+        ["same", "noise"].contains(&verdicts[0].1.as_str()),
+        "{verdicts:?}"
+    );
     assert_eq!(verdicts[1].0, "regressing");
     assert_eq!(verdicts[1].1, "regression");
-    assert_eq!(verdicts[1].2[0]["kind"], "invalid_json", "{:?}", verdicts[1].2);
+    assert_eq!(
+        verdicts[1].2[0]["kind"], "invalid_json",
+        "{:?}",
+        verdicts[1].2
+    );
 
-    let tags: Value = sqlx::query_scalar("SELECT tags FROM exchanges").fetch_one(app.store.pool()).await.unwrap();
+    let tags: Value = sqlx::query_scalar("SELECT tags FROM exchanges")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
     assert_eq!(tags, json!({"team": "finance"}));
     let leaked = count(
         &app.store,
@@ -71,14 +89,20 @@ async fn assert_flow(app: &TestApp) {
     // The UI lists both diffs and shows the detail.
     let (status, list) = app.ui_get("/").await;
     assert_eq!(status, 200);
-    assert!(list.contains("faithful") && list.contains("regressing"), "{list}");
+    assert!(
+        list.contains("faithful") && list.contains("regressing"),
+        "{list}"
+    );
     let id: i64 = sqlx::query_scalar("SELECT id FROM diffs WHERE candidate = 'regressing'")
         .fetch_one(app.store.pool())
         .await
         .unwrap();
     let (status, detail) = app.ui_get(&format!("/diffs/{id}")).await;
     assert_eq!(status, 200);
-    assert!(detail.contains("INV-2024-0117") && detail.contains("invalid_json"), "{detail}");
+    assert!(
+        detail.contains("INV-2024-0117") && detail.contains("invalid_json"),
+        "{detail}"
+    );
     let (status, api) = app.ui_get("/api/diffs?verdict=regression").await;
     assert_eq!(status, 200);
     let api: Value = serde_json::from_str(&api).unwrap();
@@ -90,7 +114,10 @@ async fn memory_bus_end_to_end() {
     let app = spawn_app(TestBus::Memory).await;
     assert_flow(&app).await;
     assert_eq!(app.app.metrics().dropped_total(), 0);
-    assert!(app.app.shutdown(Duration::from_secs(10)).await, "shuts down within the grace period");
+    assert!(
+        app.app.shutdown(Duration::from_secs(10)).await,
+        "shuts down within the grace period"
+    );
 }
 
 #[tokio::test]
@@ -109,9 +136,12 @@ fn producer(brokers: &str) -> FutureProducer {
 }
 
 async fn produce(p: &FutureProducer, topic: &str, key: &str, payload: &[u8]) {
-    p.send(FutureRecord::to(topic).key(key).payload(payload), Duration::from_secs(10))
-        .await
-        .expect("delivered to the test broker");
+    p.send(
+        FutureRecord::to(topic).key(key).payload(payload),
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("delivered to the test broker");
 }
 
 fn captured_exchange(app_production_answer: &[u8]) -> Exchange {
@@ -160,30 +190,61 @@ async fn kafka_redelivery_is_idempotent_and_poison_is_dead_lettered() {
     produce(&p, &kafka.topic, "future", br#"{"v": 99, "exchange": {}}"#).await;
 
     let metrics = app.app.metrics().clone();
-    wait_until(Duration::from_secs(60), "both copies processed and two dead letters", || {
-        let metrics = metrics.clone();
-        async move {
-            metrics.worker_messages.with_label_values(&["stored"]).get() >= 2
-                && metrics.worker_messages.with_label_values(&["dead_letter"]).get() >= 2
-        }
-    })
+    wait_until(
+        Duration::from_secs(60),
+        "both copies processed and two dead letters",
+        || {
+            let metrics = metrics.clone();
+            async move {
+                metrics.worker_messages.with_label_values(&["stored"]).get() >= 2
+                    && metrics
+                        .worker_messages
+                        .with_label_values(&["dead_letter"])
+                        .get()
+                        >= 2
+            }
+        },
+    )
     .await;
     for candidate in ["faithful", "regressing"] {
-        assert_eq!(app.store.count_replays(exchange.id.as_uuid(), candidate).await.unwrap(), 1, "{candidate}");
+        assert_eq!(
+            app.store
+                .count_replays(exchange.id.as_uuid(), candidate)
+                .await
+                .unwrap(),
+            1,
+            "{candidate}"
+        );
     }
-    assert_eq!(app.faithful.calls(), 1, "the candidate is not called again on redelivery");
+    assert_eq!(
+        app.faithful.calls(),
+        1,
+        "the candidate is not called again on redelivery"
+    );
     assert_eq!(app.regressing.calls(), 1);
     assert_eq!(count(&app.store, "SELECT count(*) FROM diffs").await, 2);
-    let wrong_arg: String = sqlx::query_scalar("SELECT verdict FROM diffs WHERE candidate = 'regressing'")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
-    assert_eq!(wrong_arg, "regression", "a wrong tool argument is a regression");
+    let wrong_arg: String =
+        sqlx::query_scalar("SELECT verdict FROM diffs WHERE candidate = 'regressing'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        wrong_arg, "regression",
+        "a wrong tool argument is a regression"
+    );
 
     let dead = app.store.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 2);
-    assert!(dead.iter().any(|d| d.reason.contains("not a shadowtap envelope")), "{dead:?}");
-    assert!(dead.iter().any(|d| d.reason.contains("unsupported envelope version 99")), "{dead:?}");
+    assert!(
+        dead.iter()
+            .any(|d| d.reason.contains("not a shadowtap envelope")),
+        "{dead:?}"
+    );
+    assert!(
+        dead.iter()
+            .any(|d| d.reason.contains("unsupported envelope version 99")),
+        "{dead:?}"
+    );
     assert!(dead.iter().all(|d| d.origin.starts_with(&kafka.topic)));
     assert!(app.app.shutdown(Duration::from_secs(15)).await);
 }
