@@ -50,6 +50,40 @@ pub struct TapConfig {
     pub connect_timeout_secs: f64,
     /// Time allowed until the upstream's response head arrives, seconds.
     pub upstream_timeout_secs: f64,
+    /// PII and secret masking applied to captured bodies before they leave the tap.
+    pub redact: RedactConfig,
+}
+
+/// What the tap masks in captured bodies (the forwarded request is never changed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedactConfig {
+    /// Master switch.
+    pub enabled: bool,
+    /// Built-in detectors to run: `email`, `phone`, `card`, `iban`, `ip`, `secret`.
+    pub kinds: Vec<String>,
+    /// Extra patterns, each replaced by `<NAME_n>`.
+    pub custom: Vec<CustomPattern>,
+}
+
+impl Default for RedactConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            kinds: ["email", "phone", "card", "iban", "ip", "secret"].map(String::from).to_vec(),
+            custom: Vec::new(),
+        }
+    }
+}
+
+/// A user-defined redaction pattern.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomPattern {
+    /// Placeholder name: `EMPLOYEE_ID` gives `<EMPLOYEE_ID_1>`. Letters, digits and `_`.
+    pub name: String,
+    /// A regular expression (Rust `regex` syntax).
+    pub pattern: String,
 }
 
 impl Default for TapConfig {
@@ -64,6 +98,7 @@ impl Default for TapConfig {
             redact_headers: Vec::new(),
             connect_timeout_secs: 10.0,
             upstream_timeout_secs: 600.0,
+            redact: RedactConfig::default(),
         }
     }
 }

@@ -4,6 +4,8 @@
 
 mod chat;
 mod errors;
+pub mod sse;
+pub mod stream;
 
 pub use chat::{ChatView, ChoiceView, ToolCallView};
 pub use errors::{classify_error, error_body};

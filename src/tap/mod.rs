@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod headers;
+pub mod redact;
 pub mod tee;
 
 use std::sync::atomic::{AtomicBool, Ordering};

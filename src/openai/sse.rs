@@ -1,0 +1,1 @@
+//! Server-sent events: an incremental, pure parser (work in progress).

@@ -1,0 +1,1 @@
+//! Reassembling a streamed chat completion from its chunks (work in progress).

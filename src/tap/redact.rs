@@ -1,0 +1,1 @@
+//! PII and secret redaction of captured bodies (work in progress).
