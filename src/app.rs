@@ -184,7 +184,9 @@ impl Application {
             };
             let (queue, capture_task) =
                 spawn_capture_task(config.tap.capture_queue, rules, publisher, metrics.clone());
-            let tap_state = Arc::new(Tap::new(&config.tap, http.clone(), queue, metrics.clone()));
+            let tap_state = Tap::new(&config.tap, http.clone(), queue, metrics.clone())
+                .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?;
+            let tap_state = Arc::new(tap_state);
             let listener = bind(config.tap.listen).await?;
             app.tap_addr = Some(
                 listener
@@ -193,13 +195,9 @@ impl Application {
             );
             let router = tap::router(tap_state.clone());
             let token = shutdown.token();
+            let header_timeout = Duration::from_secs_f64(config.tap.header_read_timeout_secs);
             shutdown.spawn(async move {
-                let served = axum::serve(listener, router)
-                    .with_graceful_shutdown(token.cancelled_owned())
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!(error = %e, "tap server failed");
-                }
+                tap::server::serve(listener, router, header_timeout, token).await;
                 // The router (and its capture queue handle) is gone: let the capture task drain.
                 let _ = capture_task.await;
             });

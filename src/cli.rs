@@ -47,6 +47,20 @@ pub struct TapFlags {
     /// Production provider base URL, e.g. https://api.openai.com.
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
+    /// Share of eligible requests to capture, e.g. 10% (see tap.sample.key for sticky sampling).
+    #[arg(long, value_name = "PERCENT", value_parser = crate::tap::sample::parse_percent)]
+    pub sample: Option<f64>,
+    /// Mask PII and secrets in captured bodies (on by default).
+    #[arg(long, value_name = "on|off", value_parser = parse_switch)]
+    pub redact: Option<bool>,
+}
+
+fn parse_switch(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(format!("{s:?}: use on or off")),
+    }
 }
 
 /// Flags shared by the commands that run a worker.
@@ -125,6 +139,12 @@ fn apply_tap(config: &mut Config, flags: &TapFlags) {
     }
     if let Some(url) = &flags.upstream {
         config.tap.upstream = url.clone();
+    }
+    if let Some(percent) = flags.sample {
+        config.tap.sample.percent = percent;
+    }
+    if let Some(on) = flags.redact {
+        config.tap.redact.enabled = on;
     }
 }
 

@@ -34,6 +34,12 @@ pub struct Metrics {
     pub captures_published: IntCounter,
     /// Captures not delivered, by reason (`tap_queue_full`, `bus_full`, `bus_unavailable`, `delivery_failed`, `encode`).
     pub captures_dropped: IntCounterVec,
+    /// Requests on captured routes that were not captured, by reason (`sampled_out`, `model_excluded`).
+    pub captures_skipped: IntCounterVec,
+    /// Values masked in captured bodies, by kind.
+    pub redactions: IntCounterVec,
+    /// Body bytes through the tap, by direction (`request`, `response`).
+    pub tap_bytes: IntCounterVec,
     /// Captures whose request or response body was cut at `tap.max_capture_bytes`.
     pub captures_truncated: IntCounter,
     /// Messages the worker finished, by outcome (`stored`, `dead_letter`).
@@ -105,6 +111,21 @@ impl Metrics {
                 "shadowtap_captures_dropped_total",
                 "Captures not delivered, by reason",
                 &["reason"],
+            ),
+            captures_skipped: counter_vec(
+                "shadowtap_captures_skipped_total",
+                "Requests on captured routes not captured, by reason",
+                &["reason"],
+            ),
+            redactions: counter_vec(
+                "shadowtap_redactions_total",
+                "Values masked in captured bodies, by kind",
+                &["kind"],
+            ),
+            tap_bytes: counter_vec(
+                "shadowtap_tap_bytes_total",
+                "Body bytes through the tap (captured routes), by direction",
+                &["direction"],
             ),
             captures_truncated: counter(
                 "shadowtap_captures_truncated_total",

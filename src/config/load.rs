@@ -110,6 +110,8 @@ impl Config {
         for t in [
             self.tap.connect_timeout_secs,
             self.tap.upstream_timeout_secs,
+            self.tap.idle_timeout_secs,
+            self.tap.header_read_timeout_secs,
             self.worker.request_timeout_secs,
         ] {
             if !(t > 0.0 && t.is_finite()) {

@@ -38,20 +38,54 @@ pub struct TapConfig {
     pub upstream: String,
     /// Request paths whose exchanges are captured (exact match, or prefix when ending in `*`).
     pub capture_paths: Vec<String>,
+    /// Request paths never captured, even when they match `capture_paths`.
+    pub exclude_paths: Vec<String>,
+    /// Only capture requests for these models (`*` wildcards); empty = all models.
+    pub include_models: Vec<String>,
+    /// Never capture requests for these models (`*` wildcards).
+    pub exclude_models: Vec<String>,
+    /// Which share of traffic is captured, and how it is chosen.
+    pub sample: SampleConfig,
     /// Bodies longer than this are captured as a truncated prefix (they are always forwarded whole).
     pub max_capture_bytes: usize,
     /// Capacity of the in-process queue between the request path and the publisher.
     pub capture_queue: usize,
     /// Request headers whose values become tags of the capture.
     pub tag_headers: Vec<String>,
+    /// Remove the tag headers before forwarding (the upstream never sees them).
+    pub strip_tag_headers: bool,
     /// Extra request headers never captured (Authorization, api-key, cookies are always dropped).
     pub redact_headers: Vec<String>,
     /// TCP connect timeout to the upstream, seconds.
     pub connect_timeout_secs: f64,
     /// Time allowed until the upstream's response head arrives, seconds.
     pub upstream_timeout_secs: f64,
+    /// Longest silence allowed between two body chunks from the upstream, seconds.
+    pub idle_timeout_secs: f64,
+    /// Time a client has to send its request headers, seconds (slow clients are cut off).
+    pub header_read_timeout_secs: f64,
     /// PII and secret masking applied to captured bodies before they leave the tap.
     pub redact: RedactConfig,
+}
+
+/// Sampling of captured traffic.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SampleConfig {
+    /// Percentage of eligible requests captured, 0..=100.
+    pub percent: f64,
+    /// What decides: `random` (per request), `header:NAME` (sticky per header value, e.g. a user or
+    /// conversation id), or `conversation` (sticky per opening messages, so whole chats go together).
+    pub key: String,
+}
+
+impl Default for SampleConfig {
+    fn default() -> Self {
+        Self {
+            percent: 100.0,
+            key: "random".into(),
+        }
+    }
 }
 
 /// What the tap masks in captured bodies (the forwarded request is never changed).
@@ -92,12 +126,19 @@ impl Default for TapConfig {
             listen: ([127, 0, 0, 1], 8080).into(),
             upstream: "https://api.openai.com".into(),
             capture_paths: vec!["/v1/chat/completions".into()],
+            exclude_paths: Vec::new(),
+            include_models: Vec::new(),
+            exclude_models: Vec::new(),
+            sample: SampleConfig::default(),
             max_capture_bytes: 1024 * 1024,
             capture_queue: 10_000,
             tag_headers: vec!["x-shadowtap-team".into(), "x-shadowtap-feature".into()],
+            strip_tag_headers: false,
             redact_headers: Vec::new(),
             connect_timeout_secs: 10.0,
             upstream_timeout_secs: 600.0,
+            idle_timeout_secs: 300.0,
+            header_read_timeout_secs: 30.0,
             redact: RedactConfig::default(),
         }
     }

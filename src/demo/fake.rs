@@ -1,14 +1,17 @@
 //! A deterministic fake OpenAI-compatible provider (for the demo and the tests).
 //!
 //! `POST /v1/chat/completions` answers the demo scenarios per [`Persona`]; any other prompt gets
-//! a deterministic echo. Requests whose model is `fail-400` get an OpenAI-style 400.
+//! a deterministic echo. `"stream": true` streams the same answer as SSE chunks (with a usage chunk
+//! when `stream_options.include_usage`), waiting `x-fake-chunk-delay-ms` between chunks.
+//! Models `fail-400`, `fail-429` (with `Retry-After: 1`) and `fail-500` answer with those errors.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -21,8 +24,16 @@ use crate::openai::error_body;
 /// A running fake provider; stops when dropped.
 pub struct FakeProvider {
     pub addr: SocketAddr,
-    calls: Arc<AtomicU64>,
+    shared: Arc<Shared>,
     stop: CancellationToken,
+}
+
+/// State shared with the request handler.
+struct Shared {
+    persona: Persona,
+    calls: AtomicU64,
+    /// When each streamed frame was handed to the connection (for pass-through timing tests).
+    emitted: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl FakeProvider {
@@ -30,18 +41,22 @@ impl FakeProvider {
     pub async fn spawn(persona: Persona) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let calls = Arc::new(AtomicU64::new(0));
+        let shared = Arc::new(Shared {
+            persona,
+            calls: AtomicU64::new(0),
+            emitted: Arc::new(Mutex::new(Vec::new())),
+        });
         let stop = CancellationToken::new();
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
-            .with_state((persona, calls.clone()));
+            .with_state(shared.clone());
         let token = stop.clone();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(token.cancelled_owned())
                 .await;
         });
-        Ok(Self { addr, calls, stop })
+        Ok(Self { addr, shared, stop })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
@@ -51,7 +66,12 @@ impl FakeProvider {
 
     /// Chat requests answered so far.
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::SeqCst)
+        self.shared.calls.load(Ordering::SeqCst)
+    }
+
+    /// When each streamed frame so far was handed to the connection.
+    pub fn emissions(&self) -> Vec<Instant> {
+        self.shared.emitted.lock().expect("emissions lock").clone()
     }
 }
 
@@ -61,43 +81,61 @@ impl Drop for FakeProvider {
     }
 }
 
-async fn chat(
-    State((persona, calls)): State<(Persona, Arc<AtomicU64>)>,
-    body: axum::body::Bytes,
-) -> Response {
-    calls.fetch_add(1, Ordering::SeqCst);
+fn fail(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
+    (status, Json(error_body(message, kind, code))).into_response()
+}
+
+async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    shared.calls.fetch_add(1, Ordering::SeqCst);
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        let err = error_body(
+        return fail(
+            StatusCode::BAD_REQUEST,
             "We could not parse the JSON body of your request.",
             "invalid_request_error",
             "invalid_json",
         );
-        return (StatusCode::BAD_REQUEST, Json(err)).into_response();
     };
-    let model = request
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("gpt-4o-mini")
-        .to_owned();
-    if model == "fail-400" {
-        let err = error_body(
-            "The model `fail-400` does not exist.",
-            "invalid_request_error",
-            "model_not_found",
-        );
-        return (StatusCode::BAD_REQUEST, Json(err)).into_response();
+    let model = request.get("model").and_then(Value::as_str).unwrap_or("gpt-4o-mini").to_owned();
+    match model.as_str() {
+        "fail-400" => {
+            let msg = "The model `fail-400` does not exist.";
+            return fail(StatusCode::BAD_REQUEST, msg, "invalid_request_error", "model_not_found");
+        }
+        "fail-429" => {
+            let msg = "Rate limit reached for requests. Please try again in 1s.";
+            let mut resp = fail(StatusCode::TOO_MANY_REQUESTS, msg, "requests", "rate_limit_exceeded");
+            resp.headers_mut().insert("retry-after", "1".parse().expect("valid header"));
+            return resp;
+        }
+        "fail-500" => {
+            let msg = "The server had an error while processing your request.";
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, msg, "server_error", "server_error");
+        }
+        _ => {}
     }
     let prompt = last_user_message(&request);
     let echo = format!("You said: {prompt}");
     let answer = match scenarios::find(&prompt) {
-        Some(s) => s.answer(persona).clone(),
+        Some(s) => s.answer(shared.persona).clone(),
         None => Answer {
             content: Some(&echo),
             tool_call: None,
             finish_reason: "stop",
         },
     };
-    Json(completion(&model, &prompt, &answer)).into_response()
+    let completion = completion(&model, &prompt, &answer);
+    if request.get("stream").and_then(Value::as_bool) == Some(true) {
+        let include_usage = request.pointer("/stream_options/include_usage").and_then(Value::as_bool) == Some(true);
+        let delay = headers
+            .get("x-fake-chunk-delay-ms")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .map_or(Duration::ZERO, Duration::from_millis);
+        shared.emitted.lock().expect("emissions lock").clear();
+        let frames = super::fake_stream::chunks(&completion, include_usage);
+        return super::fake_stream::response(frames, delay, shared.emitted.clone());
+    }
+    Json(completion).into_response()
 }
 
 fn last_user_message(request: &Value) -> String {

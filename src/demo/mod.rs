@@ -5,6 +5,7 @@
 //! through the tap, waits for every diff, and prints a summary and the dashboard URL.
 
 pub mod fake;
+mod fake_stream;
 pub mod scenarios;
 
 use std::collections::BTreeMap;

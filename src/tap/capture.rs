@@ -29,6 +29,8 @@ pub struct RawCapture {
     pub response: TeeOutcome,
     pub status: u16,
     pub streamed: bool,
+    /// The sampling decision waits for the parsed request (conversation key).
+    pub decide_sample_by_body: bool,
 }
 
 /// Settings for building exchanges.
@@ -200,6 +202,7 @@ mod tests {
             response: outcome(br#"{"choices":[]}"#, false),
             status: 200,
             streamed: false,
+            decide_sample_by_body: false,
         }
     }
 

@@ -6,7 +6,10 @@
 
 pub mod capture;
 pub mod headers;
+pub mod idle;
 pub mod redact;
+pub mod sample;
+pub mod server;
 pub mod tee;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +29,8 @@ use crate::http_client::{join_url, HttpClient};
 use crate::openai::error_body;
 use crate::telemetry::Metrics;
 use capture::{CaptureQueue, RawCapture};
+use idle::IdleTimeoutBody;
+use sample::CapturePolicy;
 use tee::TeeBody;
 
 /// Request header a client sets to `off` to keep one request out of the capture.
@@ -35,9 +40,12 @@ pub const OPT_OUT_HEADER: &str = "x-shadowtap-capture";
 pub struct Tap {
     client: HttpClient,
     upstream: String,
-    capture_paths: Vec<String>,
+    policy: CapturePolicy,
     max_capture_bytes: usize,
     upstream_timeout: Duration,
+    idle_timeout: Duration,
+    /// Tag headers removed before forwarding (empty unless `strip_tag_headers`).
+    strip_headers: Vec<http::HeaderName>,
     queue: CaptureQueue,
     metrics: Metrics,
     ready: Arc<AtomicBool>,
@@ -45,22 +53,28 @@ pub struct Tap {
 
 impl Tap {
     /// Build the tap state from its config and the capture queue.
-    pub fn new(
-        config: &TapConfig,
-        client: HttpClient,
-        queue: CaptureQueue,
-        metrics: Metrics,
-    ) -> Self {
-        Self {
+    pub fn new(config: &TapConfig, client: HttpClient, queue: CaptureQueue, metrics: Metrics) -> Result<Self, String> {
+        let strip_headers = if config.strip_tag_headers {
+            config
+                .tag_headers
+                .iter()
+                .map(|h| http::HeaderName::from_bytes(h.as_bytes()).map_err(|_| format!("tap.tag_headers: {h:?} is not a header name")))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
             client,
             upstream: config.upstream.clone(),
-            capture_paths: config.capture_paths.clone(),
+            policy: CapturePolicy::new(config)?,
             max_capture_bytes: config.max_capture_bytes,
             upstream_timeout: Duration::from_secs_f64(config.upstream_timeout_secs),
+            idle_timeout: Duration::from_secs_f64(config.idle_timeout_secs),
+            strip_headers,
             queue,
             metrics,
             ready: Arc::new(AtomicBool::new(true)),
-        }
+        })
     }
 
     /// The readiness flag: store `false` to make `/readyz` answer 503 (shutting down).
@@ -68,16 +82,6 @@ impl Tap {
         self.ready.clone()
     }
 
-    /// The configured capture pattern matching `path`, if any (also the metrics route label).
-    fn capture_route(&self, path: &str) -> Option<&str> {
-        self.capture_paths
-            .iter()
-            .find(|p| match p.strip_suffix('*') {
-                Some(prefix) => path.starts_with(prefix),
-                None => path == p.as_str(),
-            })
-            .map(String::as_str)
-    }
 }
 
 /// The tap's router: health, readiness and metrics, everything else proxied.
@@ -120,12 +124,21 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let route = tap.capture_route(parts.uri.path()).map(str::to_owned);
+    let route = tap.policy.route(parts.uri.path()).map(str::to_owned);
     let opted_out = parts
         .headers
         .get(OPT_OUT_HEADER)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"off"));
-    let capture = route.is_some() && !opted_out;
+    let sampled = if route.is_some() && !opted_out {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        tap.policy.sampled_by_headers(header, rand::random::<f64>())
+    } else {
+        Some(false)
+    };
+    if route.is_some() && !opted_out && sampled == Some(false) {
+        tap.metrics.captures_skipped.with_label_values(&["sampled_out"]).inc();
+    }
+    let capture = sampled != Some(false);
     let route_label = route.unwrap_or_else(|| "other".to_owned());
 
     let uri: Uri = match join_url(&tap.upstream, &path).parse() {
@@ -155,6 +168,9 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
     headers::strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(header::HOST);
     parts.headers.remove(OPT_OUT_HEADER);
+    for name in &tap.strip_headers {
+        parts.headers.remove(name);
+    }
     parts.uri = uri;
     parts.version = Version::HTTP_11;
     let method = parts.method.to_string();
@@ -195,6 +211,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         .tap_requests
         .with_label_values(&[&route_label, status.to_string().as_str()])
         .inc();
+    let incoming = IdleTimeoutBody::new(incoming, tap.idle_timeout);
     if !capture {
         return Response::from_parts(rparts, Body::new(incoming));
     }
@@ -225,6 +242,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
             response,
             status,
             streamed,
+            decide_sample_by_body: sampled.is_none(),
         });
     });
     Response::from_parts(rparts, Body::new(tee))
