@@ -50,6 +50,21 @@ start_kafka() {
   return 1
 }
 
+OPENAI_SDK_VERSION="3.57.0"
+VENV="$SHADOWTAP_CACHE/venv"
+
+# A Python venv with the official OpenAI SDK, for the SDK parity test.
+ensure_python_sdk() {
+  if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_SDK_VERSION')" 2>/dev/null; then
+    export SHADOWTAP_TEST_PYTHON="$VENV/bin/python"
+    return
+  fi
+  log "installing the OpenAI Python SDK $OPENAI_SDK_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "openai==$OPENAI_SDK_VERSION"
+  export SHADOWTAP_TEST_PYTHON="$VENV/bin/python"
+}
+
 # PostgreSQL must answer on 127.0.0.1:5432 (it does on the dev and CI machines), or DATABASE_URL is set.
 postgres_up() {
   (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null

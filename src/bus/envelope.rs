@@ -68,6 +68,7 @@ mod tests {
             latency_ms: 12.5,
             ttfb_ms: Some(10.0),
             streamed: false,
+            stream: None,
             incomplete: false,
         }
     }

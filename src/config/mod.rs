@@ -104,7 +104,9 @@ impl Default for RedactConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            kinds: ["email", "phone", "card", "iban", "ip", "secret"].map(String::from).to_vec(),
+            kinds: ["email", "phone", "card", "iban", "ip", "secret"]
+                .map(String::from)
+                .to_vec(),
             custom: Vec::new(),
         }
     }

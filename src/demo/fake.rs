@@ -85,7 +85,11 @@ fn fail(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
     (status, Json(error_body(message, kind, code))).into_response()
 }
 
-async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn chat(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     shared.calls.fetch_add(1, Ordering::SeqCst);
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return fail(
@@ -95,21 +99,41 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum:
             "invalid_json",
         );
     };
-    let model = request.get("model").and_then(Value::as_str).unwrap_or("gpt-4o-mini").to_owned();
+    let model = request
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("gpt-4o-mini")
+        .to_owned();
     match model.as_str() {
         "fail-400" => {
             let msg = "The model `fail-400` does not exist.";
-            return fail(StatusCode::BAD_REQUEST, msg, "invalid_request_error", "model_not_found");
+            return fail(
+                StatusCode::BAD_REQUEST,
+                msg,
+                "invalid_request_error",
+                "model_not_found",
+            );
         }
         "fail-429" => {
             let msg = "Rate limit reached for requests. Please try again in 1s.";
-            let mut resp = fail(StatusCode::TOO_MANY_REQUESTS, msg, "requests", "rate_limit_exceeded");
-            resp.headers_mut().insert("retry-after", "1".parse().expect("valid header"));
+            let mut resp = fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                msg,
+                "requests",
+                "rate_limit_exceeded",
+            );
+            resp.headers_mut()
+                .insert("retry-after", "1".parse().expect("valid header"));
             return resp;
         }
         "fail-500" => {
             let msg = "The server had an error while processing your request.";
-            return fail(StatusCode::INTERNAL_SERVER_ERROR, msg, "server_error", "server_error");
+            return fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                msg,
+                "server_error",
+                "server_error",
+            );
         }
         _ => {}
     }
@@ -125,7 +149,10 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum:
     };
     let completion = completion(&model, &prompt, &answer);
     if request.get("stream").and_then(Value::as_bool) == Some(true) {
-        let include_usage = request.pointer("/stream_options/include_usage").and_then(Value::as_bool) == Some(true);
+        let include_usage = request
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            == Some(true);
         let delay = headers
             .get("x-fake-chunk-delay-ms")
             .and_then(|v| v.to_str().ok())

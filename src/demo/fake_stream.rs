@@ -19,9 +19,13 @@ pub fn chunks(completion: &Value, include_usage: bool) -> Vec<Bytes> {
                            "system_fingerprint": "fp_shadowtap_fake", "choices": choices, "usage": usage});
         Bytes::from(format!("data: {chunk}\n\n"))
     };
-    let delta = |d: Value| json!([{"index": 0, "delta": d, "logprobs": null, "finish_reason": null}]);
+    let delta =
+        |d: Value| json!([{"index": 0, "delta": d, "logprobs": null, "finish_reason": null}]);
     let message = &completion["choices"][0]["message"];
-    let mut out = vec![frame(delta(json!({"role": "assistant", "content": "", "refusal": null})), Value::Null)];
+    let mut out = vec![frame(
+        delta(json!({"role": "assistant", "content": "", "refusal": null})),
+        Value::Null,
+    )];
     if let Some(text) = message["content"].as_str() {
         for piece in pieces(text) {
             out.push(frame(delta(json!({"content": piece})), Value::Null));
@@ -33,14 +37,21 @@ pub fn chunks(completion: &Value, include_usage: bool) -> Vec<Bytes> {
                 "function": {"name": call["function"]["name"], "arguments": ""}}]});
             out.push(frame(delta(first), Value::Null));
             let args = call["function"]["arguments"].as_str().unwrap_or_default();
-            for part in args.as_bytes().chunks(8).map(|c| String::from_utf8_lossy(c).into_owned()) {
+            for part in args
+                .as_bytes()
+                .chunks(8)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+            {
                 let d = json!({"tool_calls": [{"index": i, "function": {"arguments": part}}]});
                 out.push(frame(delta(d), Value::Null));
             }
         }
     }
     let finish = completion["choices"][0]["finish_reason"].clone();
-    out.push(frame(json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": finish}]), Value::Null));
+    out.push(frame(
+        json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": finish}]),
+        Value::Null,
+    ));
     if include_usage {
         out.push(frame(json!([]), completion["usage"].clone()));
     }
@@ -66,20 +77,28 @@ fn pieces(text: &str) -> Vec<String> {
 
 /// A `text/event-stream` response sending `frames` with `delay` between them, recording when each
 /// frame was handed to the connection in `emitted`.
-pub fn response(frames: Vec<Bytes>, delay: Duration, emitted: Arc<Mutex<Vec<Instant>>>) -> Response {
-    let stream = futures_util::stream::unfold((frames.into_iter(), true), move |(mut it, first)| {
-        let emitted = emitted.clone();
-        async move {
-            let frame = it.next()?;
-            if !first && !delay.is_zero() {
-                tokio::time::sleep(delay).await;
+pub fn response(
+    frames: Vec<Bytes>,
+    delay: Duration,
+    emitted: Arc<Mutex<Vec<Instant>>>,
+) -> Response {
+    let stream =
+        futures_util::stream::unfold((frames.into_iter(), true), move |(mut it, first)| {
+            let emitted = emitted.clone();
+            async move {
+                let frame = it.next()?;
+                if !first && !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                emitted.lock().expect("emissions lock").push(Instant::now());
+                Some((Ok::<_, std::io::Error>(frame), (it, false)))
             }
-            emitted.lock().expect("emissions lock").push(Instant::now());
-            Some((Ok::<_, std::io::Error>(frame), (it, false)))
-        }
-    });
+        });
     (
-        [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")],
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
         Body::from_stream(stream),
     )
         .into_response()
@@ -101,7 +120,10 @@ mod tests {
         let c = json!({"id": "x", "model": "m", "created": 1, "usage": {"prompt_tokens": 1},
             "choices": [{"message": {"content": "a b"}, "finish_reason": "stop"}]});
         let with = chunks(&c, true);
-        assert_eq!(with.last().unwrap(), &Bytes::from_static(b"data: [DONE]\n\n"));
+        assert_eq!(
+            with.last().unwrap(),
+            &Bytes::from_static(b"data: [DONE]\n\n")
+        );
         assert_eq!(with.len(), chunks(&c, false).len() + 1);
     }
 }

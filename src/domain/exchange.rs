@@ -102,6 +102,23 @@ impl CapturedBody {
     }
 }
 
+/// How a streamed response went, as reassembled by the tap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamStats {
+    /// Valid `chat.completion.chunk` events.
+    pub chunks: u32,
+    /// Data events that were not JSON.
+    pub malformed_chunks: u32,
+    /// `data: [DONE]` arrived.
+    pub done: bool,
+    /// The stream finished normally: `[DONE]`, a finish reason, no error event, transport complete.
+    pub complete: bool,
+    /// An error object sent mid-stream, if any.
+    pub error: Option<serde_json::Value>,
+    /// Time from request received to the first content token, milliseconds.
+    pub ttft_ms: Option<f64>,
+}
+
 /// One production request/response pair, as seen by the tap (secrets already removed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {
@@ -126,6 +143,9 @@ pub struct Exchange {
     pub ttfb_ms: Option<f64>,
     /// True when the response was a server-sent event stream.
     pub streamed: bool,
+    /// For streamed responses: what the reassembly found (the response body is the reassembled completion).
+    #[serde(default)]
+    pub stream: Option<StreamStats>,
     /// True when the response did not complete (upstream error mid-body or client went away).
     pub incomplete: bool,
 }

@@ -8,5 +8,5 @@ mod exchange;
 mod replay;
 
 pub use diff::{DiffOutcome, Finding, FindingKind, Severity, Verdict};
-pub use exchange::{BodyContent, CapturedBody, Exchange, ExchangeId};
+pub use exchange::{BodyContent, CapturedBody, Exchange, ExchangeId, StreamStats};
 pub use replay::{CandidateName, ErrorClass, ReplayResult};

@@ -201,9 +201,12 @@ mod tests {
         (events, partial)
     }
 
+    /// Name, pushed chunks, expected events, expected partial-line flag.
+    type Case<'a> = (&'a str, Vec<&'a [u8]>, Vec<SseEvent>, bool);
+
     #[test]
     fn parses_table_cases() {
-        let cases: Vec<(&str, Vec<&[u8]>, Vec<SseEvent>, bool)> = vec![
+        let cases: Vec<Case> = vec![
             ("simple", vec![b"data: a\n\n"], vec![data("a")], false),
             (
                 "partial lines",
@@ -217,7 +220,12 @@ mod tests {
                 vec![data("a"), data("b")],
                 false,
             ),
-            ("lone cr", vec![b"data: a\r\rdata: b\r\r"], vec![data("a"), data("b")], false),
+            (
+                "lone cr",
+                vec![b"data: a\r\rdata: b\r\r"],
+                vec![data("a"), data("b")],
+                false,
+            ),
             (
                 "cr at chunk end, lf in next chunk",
                 vec![b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"],
@@ -248,7 +256,12 @@ mod tests {
                 vec![data("a")],
                 false,
             ),
-            ("data without space", vec![b"data:a\n\n"], vec![data("a")], false),
+            (
+                "data without space",
+                vec![b"data:a\n\n"],
+                vec![data("a")],
+                false,
+            ),
             (
                 "only one space stripped",
                 vec![b"data:  a \n\n"],
@@ -261,7 +274,12 @@ mod tests {
                 vec![ev(Some("error"), "{\"error\":{}}", None), data("b")],
                 false,
             ),
-            ("done", vec![b"data: [DONE]\n\n"], vec![data("[DONE]")], false),
+            (
+                "done",
+                vec![b"data: [DONE]\n\n"],
+                vec![data("[DONE]")],
+                false,
+            ),
             (
                 "field without colon",
                 vec![b"data\n\ndata\ndata\n\n"],

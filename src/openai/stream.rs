@@ -209,7 +209,10 @@ impl ChoiceAcc {
         let mut message = Map::new();
         let role = self.role.unwrap_or_else(|| "assistant".to_owned());
         message.insert("role".into(), Value::String(role));
-        message.insert("content".into(), self.content.map_or(Value::Null, Value::String));
+        message.insert(
+            "content".into(),
+            self.content.map_or(Value::Null, Value::String),
+        );
         if let Some(refusal) = self.refusal {
             message.insert("refusal".into(), Value::String(refusal));
         }
@@ -266,4 +269,289 @@ fn set_once(slot: &mut Option<String>, value: Option<&Value>) {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::openai::ChatView;
+    use proptest::prelude::*;
+
+    /// One SSE event carrying a chunk with the given choices (and optional extra top-level fields).
+    fn chunk(choices: Value, extra: Value) -> String {
+        let mut c = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000,
+            "model": "gpt-4o", "system_fingerprint": "fp_1", "choices": choices});
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            c[k] = v.clone();
+        }
+        format!("data: {c}\n\n")
+    }
+
+    fn delta(delta: Value) -> String {
+        chunk(
+            json!([{"index": 0, "delta": delta, "finish_reason": null}]),
+            json!({}),
+        )
+    }
+
+    fn finish(reason: &str) -> String {
+        chunk(
+            json!([{"index": 0, "delta": {}, "finish_reason": reason}]),
+            json!({}),
+        )
+    }
+
+    const DONE: &str = "data: [DONE]\n\n";
+
+    #[test]
+    fn text_deltas_are_concatenated() {
+        let stream = [
+            delta(json!({"role": "assistant", "content": "", "refusal": null})),
+            delta(json!({"content": "Hel"})),
+            delta(json!({"content": "lo"})),
+            finish("stop"),
+            DONE.to_owned(),
+        ]
+        .concat();
+        let out = assemble(stream.as_bytes(), true);
+        let want = json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000,
+            "model": "gpt-4o", "system_fingerprint": "fp_1", "choices": [{"index": 0,
+            "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}]});
+        assert_eq!(out.completion, want);
+        let counts = (out.chunks, out.malformed_chunks, out.done, out.complete);
+        assert_eq!(counts, (4, 0, true, true));
+    }
+
+    #[test]
+    fn parallel_tool_calls_are_merged() {
+        let call = |index: u64, id: &str, name: &str| json!({"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}});
+        let args = |index: u64, a: &str| json!({"index": index, "function": {"arguments": a}});
+        let stream = [
+            delta(json!({"role": "assistant", "content": null, "tool_calls": [call(0, "call_a", "get_weather")]})),
+            delta(json!({"tool_calls": [args(0, "{\"ci")]})),
+            delta(json!({"tool_calls": [call(1, "call_b", "get_time")]})),
+            delta(json!({"tool_calls": [args(1, "{\"tz\":"), args(0, "ty\":\"Paris\"}")]})),
+            delta(json!({"tool_calls": [args(1, "\"CET\"}")]})),
+            finish("tool_calls"),
+            DONE.to_owned(),
+        ]
+        .concat();
+        let out = assemble(stream.as_bytes(), true);
+        let message = &out.completion["choices"][0]["message"];
+        assert!(message["content"].is_null());
+        assert_eq!(
+            message["tool_calls"],
+            json!([
+                {"id": "call_a", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                {"id": "call_b", "type": "function", "function": {"name": "get_time", "arguments": "{\"tz\":\"CET\"}"}},
+            ])
+        );
+        let view = ChatView::parse(&out.completion).unwrap();
+        let first = view.first().unwrap();
+        assert_eq!(first.tool_calls[1].name, "get_time");
+        assert_eq!(first.finish_reason.as_deref(), Some("tool_calls"));
+        assert!(out.complete);
+    }
+
+    #[test]
+    fn usage_chunk_with_empty_choices() {
+        let usage = json!({"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11});
+        let stream = [
+            delta(json!({"role": "assistant", "content": "Hi"})),
+            finish("length"),
+            chunk(json!([]), json!({"usage": usage})),
+            DONE.to_owned(),
+        ]
+        .concat();
+        let out = assemble(stream.as_bytes(), true);
+        assert_eq!(out.completion["usage"], usage);
+        assert_eq!(out.completion["choices"].as_array().unwrap().len(), 1);
+        let view = ChatView::parse(&out.completion).unwrap();
+        let reason = view.first().unwrap().finish_reason.as_deref();
+        assert_eq!(
+            (view.prompt_tokens, view.completion_tokens, reason),
+            (Some(9), Some(2), Some("length"))
+        );
+        assert!(out.complete);
+    }
+
+    #[test]
+    fn mid_stream_error_is_kept() {
+        let error = json!({"message": "overloaded", "type": "server_error"});
+        let (a, body) = (delta(json!({"content": "a"})), json!({"error": error}));
+        for stream in [
+            format!("{a}data: {body}\n\n{DONE}"),
+            format!("{a}event: error\ndata: {body}\n\n"),
+        ] {
+            let out = assemble(stream.as_bytes(), true);
+            assert_eq!(out.error.as_ref(), Some(&error));
+            assert_eq!(out.completion["choices"][0]["message"]["content"], "a");
+            assert!(!out.complete);
+        }
+        let out = assemble(b"event: error\ndata: upstream died\n\n", true);
+        assert_eq!(out.error, Some(json!("upstream died")));
+    }
+
+    #[test]
+    fn invalid_json_chunk_is_counted() {
+        let (ok, stop) = (delta(json!({"content": "ok"})), finish("stop"));
+        let stream = format!("{ok}data: {{\"choi\n\ndata: 42\n\ndata:\n\n{stop}{DONE}");
+        let out = assemble(stream.as_bytes(), true);
+        assert_eq!((out.chunks, out.malformed_chunks), (2, 2));
+        assert_eq!(out.completion["choices"][0]["message"]["content"], "ok");
+        assert!(out.complete);
+    }
+
+    #[test]
+    fn incomplete_streams() {
+        let body = [delta(json!({"content": "a"})), finish("stop")].concat();
+        let no_done = assemble(body.as_bytes(), true);
+        assert!(!no_done.done && !no_done.complete);
+        let no_finish = format!("{}{DONE}", delta(json!({"content": "a"})));
+        let no_finish = assemble(no_finish.as_bytes(), true);
+        assert!(no_finish.done && !no_finish.complete);
+        let reset = assemble(format!("{body}{DONE}").as_bytes(), false);
+        assert!(reset.done && !reset.complete);
+        let empty = assemble(b"", true);
+        assert_eq!(empty.completion["choices"], json!([]));
+        assert!(ChatView::parse(&empty.completion).is_some());
+    }
+
+    #[test]
+    fn first_content_offset_skips_role_only_chunk() {
+        let role = delta(json!({"role": "assistant", "content": ""}));
+        let first = delta(json!({"content": "Hi"}));
+        let more = delta(json!({"content": "!"}));
+        let stream = format!(": keep-alive\n\n{role}{first}{more}{DONE}");
+        let out = assemble(stream.as_bytes(), true);
+        let want = ": keep-alive\n\n".len() + role.len() + first.len();
+        assert_eq!(out.first_content_offset, Some(want as u64));
+        let tools =
+            delta(json!({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f"}}]}));
+        let out = assemble(format!("{role}{tools}").as_bytes(), true);
+        let want = role.len() + tools.len();
+        assert_eq!(out.first_content_offset, Some(want as u64));
+        assert_eq!(assemble(role.as_bytes(), true).first_content_offset, None);
+    }
+
+    #[test]
+    fn legacy_text_deltas() {
+        let text = |t: &str, reason: Value| {
+            chunk(
+                json!([{"index": 0, "text": t, "logprobs": null, "finish_reason": reason}]),
+                json!({"object": "text_completion"}),
+            )
+        };
+        let stream = format!(
+            "{}{}{DONE}",
+            text("Once", Value::Null),
+            text(" upon", json!("stop"))
+        );
+        let out = assemble(stream.as_bytes(), true);
+        let content = &out.completion["choices"][0]["message"]["content"];
+        assert_eq!(content, "Once upon");
+        assert!(out.complete);
+    }
+
+    /// A realistic stream: role chunk, content pieces, two interleaved tool calls, finish, usage, `[DONE]`;
+    /// each chunk's JSON spans two `data:` lines.
+    fn realistic(pieces: &[String], args: &[(bool, String)], eol: &str) -> Vec<u8> {
+        let mut events = vec![
+            ": ping".to_owned(),
+            delta(json!({"role": "assistant", "content": ""})),
+        ];
+        events.extend(pieces.iter().map(|p| delta(json!({"content": p}))));
+        for (i, name) in ["f", "g"].iter().enumerate() {
+            let call = json!({"index": i, "id": format!("call_{i}"), "type": "function", "function": {"name": name, "arguments": ""}});
+            events.push(delta(json!({"tool_calls": [call]})));
+        }
+        for (second, fragment) in args {
+            events.push(delta(json!({"tool_calls": [{"index": u8::from(*second), "function": {"arguments": fragment}}]})));
+        }
+        events.push(finish("tool_calls"));
+        events.push(chunk(
+            json!([]),
+            json!({"usage": {"prompt_tokens": 1, "completion_tokens": 2}}),
+        ));
+        events.push(DONE.to_owned());
+        let text: String = events
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}\n\n",
+                    e.trim_end().replacen("data: {", "data: {\ndata: ", 1)
+                )
+            })
+            .collect();
+        text.replace('\n', eol).into_bytes()
+    }
+
+    fn assemble_pieces<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> AssembledStream {
+        let (mut parser, mut assembler) = (SseParser::new(), StreamAssembler::new());
+        for piece in pieces {
+            for event in parser.push(piece) {
+                assembler.push_event(&event, parser.offset());
+            }
+        }
+        let (pending, _) = parser.finish();
+        if let Some(event) = pending {
+            assembler.push_event(&event, parser.offset());
+        }
+        assembler.finish(true)
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(any::<char>(), 0..6).prop_map(String::from_iter)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn any_split_gives_same_completion(
+            pieces in prop::collection::vec(text(), 0..5),
+            args in prop::collection::vec((any::<bool>(), text()), 0..5),
+            eol in prop::sample::select(vec!["\n", "\r\n", "\r"]),
+            sizes in prop::collection::vec(1usize..40, 1..20),
+        ) {
+            let bytes = realistic(&pieces, &args, eol);
+            let whole = assemble_pieces([&bytes[..]]);
+            prop_assert!(whole.complete);
+            prop_assert_eq!((whole.chunks, whole.malformed_chunks), (pieces.len() as u32 + args.len() as u32 + 5, 0));
+            let message = &whole.completion["choices"][0]["message"];
+            let content = pieces.concat();
+            prop_assert_eq!(message["content"].as_str(), Some(content.as_str()));
+            let second: String = args.iter().filter(|a| a.0).map(|a| a.1.as_str()).collect();
+            prop_assert_eq!(message["tool_calls"][1]["function"]["arguments"].as_str(), Some(second.as_str()));
+            for split in 0..=bytes.len() {
+                let parts = assemble_pieces([&bytes[..split], &bytes[split..]]);
+                prop_assert_eq!(&parts.completion, &whole.completion, "split at {}", split);
+                prop_assert!(parts.complete);
+            }
+            let (mut chunks, mut rest, mut sizes) = (Vec::new(), &bytes[..], sizes.iter().cycle());
+            while !rest.is_empty() {
+                let (head, tail) = rest.split_at((*sizes.next().unwrap()).min(rest.len()));
+                chunks.push(head);
+                rest = tail;
+            }
+            let random = assemble_pieces(chunks);
+            prop_assert_eq!(&random.completion, &whole.completion);
+            prop_assert_eq!(random.first_content_offset.is_some(), whole.first_content_offset.is_some());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..600),
+            noise in prop::collection::vec(prop::sample::select(vec![
+                "data: ", "data:", "event: error\n", ": x\n", "\n", "\r", "\r\n", "{", "}", "[DONE]", "\"choices\":[",
+                "{\"index\":", "0", "\"delta\":", "\"tool_calls\":[", "\"content\":\"é", "\"error\":", ",", "null", "]",
+            ]), 0..80),
+            split in any::<prop::sample::Index>(),
+        ) {
+            for input in [bytes, noise.concat().into_bytes()] {
+                let at = split.index(input.len() + 1);
+                let out = assemble_pieces([&input[..at], &input[at..]]);
+                prop_assert!(out.completion["choices"].is_array());
+                prop_assert!(ChatView::parse(&out.completion).is_some());
+                assemble(&input, false);
+            }
+        }
+    }
+}

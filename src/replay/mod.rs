@@ -48,8 +48,8 @@ fn not_replayable(ex: &Exchange) -> Option<&'static str> {
     if ex.request.json().is_none_or(|v| !v.is_object()) {
         return Some("request body is not a JSON object");
     }
-    if ex.streamed {
-        return Some("streamed responses are not replayed yet");
+    if ex.stream.as_ref().is_some_and(|s| !s.complete) {
+        return Some("the production stream did not complete");
     }
     if ex.response.json().is_none() {
         return Some("production response is not JSON");

@@ -29,6 +29,8 @@ pub struct ExchangeRow {
     pub ttfb_ms: Option<f64>,
     pub streamed: bool,
     pub incomplete: bool,
+    pub stream_stats: Option<Value>,
+    pub ttft_ms: Option<f64>,
 }
 
 impl ExchangeRow {
@@ -62,8 +64,8 @@ impl Store {
             "INSERT INTO exchanges (id, captured_at, method, path, model, tags, request_headers,
                 request_body, request_is_json, request_truncated, request_size,
                 response_body, response_is_json, response_truncated, response_size,
-                status, latency_ms, ttfb_ms, streamed, incomplete)
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
+                status, latency_ms, ttfb_ms, streamed, incomplete, stream_stats, ttft_ms)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(ex.id.as_uuid())
@@ -90,6 +92,12 @@ impl Store {
         .bind(ex.ttfb_ms)
         .bind(ex.streamed)
         .bind(ex.incomplete)
+        .bind(
+            ex.stream
+                .as_ref()
+                .map(|s| scrub_nul(serde_json::to_value(s).unwrap_or_default())),
+        )
+        .bind(ex.stream.as_ref().and_then(|s| s.ttft_ms))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -100,7 +108,8 @@ impl Store {
         Ok(sqlx::query_as::<_, ExchangeRow>(
             "SELECT id, captured_at, method, path, model, tags, request_body, request_is_json,
                     request_truncated, request_size, response_body, response_is_json,
-                    response_truncated, response_size, status, latency_ms, ttfb_ms, streamed, incomplete
+                    response_truncated, response_size, status, latency_ms, ttfb_ms, streamed, incomplete,
+                    stream_stats, ttft_ms
              FROM exchanges WHERE id = $1",
         )
         .bind(id)

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use super::headers::is_secret;
 use super::tee::{BodyEnd, TeeOutcome};
 use crate::bus::{envelope, CapturePublisher};
-use crate::domain::{BodyContent, CapturedBody, Exchange, ExchangeId};
+use crate::domain::{BodyContent, CapturedBody, Exchange, ExchangeId, StreamStats};
+use crate::openai::stream::{self, AssembledStream};
 use crate::telemetry::Metrics;
 
 /// Everything the request path hands over, unparsed.
@@ -70,8 +71,28 @@ pub fn build_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
         .and_then(|v| v.get("model"))
         .and_then(|m| m.as_str())
         .map(str::to_owned);
-    let response = captured(&raw.response);
     let ms = |t: Instant| t.duration_since(raw.started).as_secs_f64() * 1000.0;
+    let (response, stream) = if raw.streamed {
+        let (body, stats) = reassemble(&raw.response);
+        let ttft_ms = stats.first_content_offset.and_then(|offset| {
+            raw.response
+                .marks
+                .iter()
+                .find(|(n, _)| *n >= offset)
+                .map(|(_, t)| ms(*t))
+        });
+        let stats = StreamStats {
+            chunks: stats.chunks,
+            malformed_chunks: stats.malformed_chunks,
+            done: stats.done,
+            complete: stats.complete,
+            error: stats.error,
+            ttft_ms,
+        };
+        (body, Some(stats))
+    } else {
+        (captured(&raw.response), None)
+    };
     Exchange {
         id: raw.id,
         captured_at: raw.captured_at,
@@ -86,8 +107,21 @@ pub fn build_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
         latency_ms: ms(raw.response.ended_at),
         ttfb_ms: raw.response.first_byte_at.map(ms),
         streamed: raw.streamed,
+        stream,
         incomplete: raw.response.end != BodyEnd::Complete,
     }
+}
+
+/// A streamed response: the reassembled completion as the body, plus what reassembly found.
+fn reassemble(o: &TeeOutcome) -> (CapturedBody, AssembledStream) {
+    let transport_complete = o.end == BodyEnd::Complete && !o.truncated;
+    let assembled = stream::assemble(&o.bytes, transport_complete);
+    let body = CapturedBody {
+        content: BodyContent::Json(assembled.completion.clone()),
+        truncated: o.truncated,
+        size: o.total,
+    };
+    (body, assembled)
 }
 
 fn captured(o: &TeeOutcome) -> CapturedBody {
@@ -180,6 +214,7 @@ mod tests {
             end: BodyEnd::Complete,
             first_byte_at: Some(Instant::now()),
             ended_at: Instant::now(),
+            marks: Vec::new(),
         }
     }
 
@@ -239,6 +274,46 @@ mod tests {
         let ex = build_exchange(raw(&[], b"{not json"), &rules());
         assert_eq!(ex.request.content, BodyContent::Text("{not json".into()));
         assert_eq!(ex.model, None);
+    }
+
+    #[test]
+    fn streams_are_reassembled_and_timed() {
+        let sse: &'static [u8] = b"data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n\
+data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n\
+data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n\
+data: [DONE]\n\n";
+        let mut r = raw(&[], br#"{"stream":true}"#);
+        r.streamed = true;
+        let t0 = r.started;
+        r.response = outcome(sse, false);
+        // One mark per event: the content event ends at the second mark.
+        let ends: Vec<u64> = {
+            let text = std::str::from_utf8(sse).unwrap();
+            let mut n = 0;
+            text.split_inclusive("\n\n")
+                .map(|e| {
+                    n += e.len() as u64;
+                    n
+                })
+                .collect()
+        };
+        r.response.marks = ends
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                (
+                    *n,
+                    t0 + std::time::Duration::from_millis(10 * (i as u64 + 1)),
+                )
+            })
+            .collect();
+        let ex = build_exchange(r, &rules());
+        let chat = crate::openai::ChatView::parse(ex.response.json().unwrap()).unwrap();
+        assert_eq!(chat.first().unwrap().content.as_deref(), Some("Hi"));
+        let stats = ex.stream.unwrap();
+        assert!(stats.done && stats.complete);
+        assert_eq!(stats.chunks, 3);
+        assert_eq!(stats.ttft_ms.map(|t| t.round()), Some(20.0));
     }
 
     #[test]

@@ -44,7 +44,10 @@ where
     type Data = Bytes;
     type Error = BoxError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
@@ -76,8 +79,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stalled_body_fails_after_the_timeout() {
-        let stalled = StreamBody::new(futures_util::stream::pending::<Result<Frame<Bytes>, std::io::Error>>());
-        let err = IdleTimeoutBody::new(stalled, Duration::from_secs(5)).collect().await.unwrap_err();
+        let stalled = StreamBody::new(futures_util::stream::pending::<
+            Result<Frame<Bytes>, std::io::Error>,
+        >());
+        let err = IdleTimeoutBody::new(stalled, Duration::from_secs(5))
+            .collect()
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("sent nothing"), "{err}");
     }
 
@@ -88,6 +96,9 @@ mod tests {
             Ok::<_, std::io::Error>(Frame::data(Bytes::from(format!("{i}"))))
         });
         let body = IdleTimeoutBody::new(StreamBody::new(Box::pin(frames)), Duration::from_secs(5));
-        assert_eq!(body.collect().await.unwrap().to_bytes(), Bytes::from_static(b"01234"));
+        assert_eq!(
+            body.collect().await.unwrap().to_bytes(),
+            Bytes::from_static(b"01234")
+        );
     }
 }

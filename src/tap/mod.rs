@@ -53,12 +53,20 @@ pub struct Tap {
 
 impl Tap {
     /// Build the tap state from its config and the capture queue.
-    pub fn new(config: &TapConfig, client: HttpClient, queue: CaptureQueue, metrics: Metrics) -> Result<Self, String> {
+    pub fn new(
+        config: &TapConfig,
+        client: HttpClient,
+        queue: CaptureQueue,
+        metrics: Metrics,
+    ) -> Result<Self, String> {
         let strip_headers = if config.strip_tag_headers {
             config
                 .tag_headers
                 .iter()
-                .map(|h| http::HeaderName::from_bytes(h.as_bytes()).map_err(|_| format!("tap.tag_headers: {h:?} is not a header name")))
+                .map(|h| {
+                    http::HeaderName::from_bytes(h.as_bytes())
+                        .map_err(|_| format!("tap.tag_headers: {h:?} is not a header name"))
+                })
                 .collect::<Result<_, _>>()?
         } else {
             Vec::new()
@@ -81,7 +89,6 @@ impl Tap {
     pub fn readiness(&self) -> Arc<AtomicBool> {
         self.ready.clone()
     }
-
 }
 
 /// The tap's router: health, readiness and metrics, everything else proxied.
@@ -130,13 +137,22 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         .get(OPT_OUT_HEADER)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"off"));
     let sampled = if route.is_some() && !opted_out {
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         tap.policy.sampled_by_headers(header, rand::random::<f64>())
     } else {
         Some(false)
     };
     if route.is_some() && !opted_out && sampled == Some(false) {
-        tap.metrics.captures_skipped.with_label_values(&["sampled_out"]).inc();
+        tap.metrics
+            .captures_skipped
+            .with_label_values(&["sampled_out"])
+            .inc();
     }
     let capture = sampled != Some(false);
     let route_label = route.unwrap_or_else(|| "other".to_owned());

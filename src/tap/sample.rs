@@ -26,7 +26,9 @@ impl SampleKey {
             "conversation" => Ok(Self::Conversation),
             _ => match s.strip_prefix("header:") {
                 Some(name) if !name.is_empty() => Ok(Self::Header(name.to_ascii_lowercase())),
-                _ => Err(format!("tap.sample.key {s:?}: use random, header:NAME or conversation")),
+                _ => Err(format!(
+                    "tap.sample.key {s:?}: use random, header:NAME or conversation"
+                )),
             },
         }
     }
@@ -65,7 +67,10 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -80,9 +85,9 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// FNV-1a 64-bit: stable across processes and versions.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Position of a key in 0..100 (uniform for distinct keys).
@@ -95,7 +100,9 @@ impl CapturePolicy {
     pub fn new(config: &TapConfig) -> Result<Self, String> {
         let SampleConfig { percent, key } = &config.sample;
         if !(0.0..=100.0).contains(percent) {
-            return Err(format!("tap.sample.percent must be within 0..=100, not {percent}"));
+            return Err(format!(
+                "tap.sample.percent must be within 0..=100, not {percent}"
+            ));
         }
         Ok(Self {
             capture_paths: config.capture_paths.clone(),
@@ -116,12 +123,19 @@ impl CapturePolicy {
         if self.exclude_paths.iter().any(matches) {
             return None;
         }
-        self.capture_paths.iter().find(|p| matches(p)).map(String::as_str)
+        self.capture_paths
+            .iter()
+            .find(|p| matches(p))
+            .map(String::as_str)
     }
 
     /// Sampling decision possible before the body is read: `Some(decision)`, or `None` when the
     /// key needs the body (decided later by [`CapturePolicy::sampled_by_body`]).
-    pub fn sampled_by_headers(&self, header: impl Fn(&str) -> Option<String>, coin: f64) -> Option<bool> {
+    pub fn sampled_by_headers(
+        &self,
+        header: impl Fn(&str) -> Option<String>,
+        coin: f64,
+    ) -> Option<bool> {
         if self.percent >= 100.0 {
             return Some(true);
         }
@@ -146,7 +160,12 @@ impl CapturePolicy {
             .map(|messages| {
                 messages
                     .iter()
-                    .filter(|m| matches!(m.get("role").and_then(Value::as_str), Some("system" | "developer" | "user")))
+                    .filter(|m| {
+                        matches!(
+                            m.get("role").and_then(Value::as_str),
+                            Some("system" | "developer" | "user")
+                        )
+                    })
                     .take_while({
                         let mut users = 0;
                         move |m| {
@@ -185,15 +204,17 @@ mod tests {
     use serde_json::json;
 
     fn policy(percent: f64, key: &str) -> CapturePolicy {
-        let mut c = TapConfig::default();
-        c.sample = SampleConfig {
-            percent,
-            key: key.into(),
+        let c = TapConfig {
+            sample: SampleConfig {
+                percent,
+                key: key.into(),
+            },
+            capture_paths: vec!["/v1/chat/completions".into(), "/v1/responses*".into()],
+            exclude_paths: vec!["/v1/responses/internal*".into()],
+            include_models: vec!["gpt-4o*".into()],
+            exclude_models: vec!["gpt-4o-audio*".into()],
+            ..TapConfig::default()
         };
-        c.capture_paths = vec!["/v1/chat/completions".into(), "/v1/responses*".into()];
-        c.exclude_paths = vec!["/v1/responses/internal*".into()];
-        c.include_models = vec!["gpt-4o*".into()];
-        c.exclude_models = vec!["gpt-4o-audio*".into()];
         CapturePolicy::new(&c).unwrap()
     }
 
@@ -219,7 +240,10 @@ mod tests {
     #[test]
     fn routes_and_models() {
         let p = policy(100.0, "random");
-        assert_eq!(p.route("/v1/chat/completions"), Some("/v1/chat/completions"));
+        assert_eq!(
+            p.route("/v1/chat/completions"),
+            Some("/v1/chat/completions")
+        );
         assert_eq!(p.route("/v1/responses/abc"), Some("/v1/responses*"));
         assert_eq!(p.route("/v1/responses/internal/x"), None);
         assert_eq!(p.route("/v1/embeddings"), None);
@@ -237,7 +261,11 @@ mod tests {
         assert_eq!(first, again, "the same user is always decided the same way");
         let share = first.iter().filter(|b| **b).count() as f64 / 2000.0;
         assert!((0.07..0.13).contains(&share), "{share}");
-        assert_eq!(p.sampled_by_headers(|_| None, 0.05), Some(true), "no header: the coin decides");
+        assert_eq!(
+            p.sampled_by_headers(|_| None, 0.05),
+            Some(true),
+            "no header: the coin decides"
+        );
     }
 
     #[test]
@@ -256,8 +284,14 @@ mod tests {
 
     #[test]
     fn extremes_need_no_key() {
-        assert_eq!(policy(0.0, "conversation").sampled_by_headers(|_| None, 0.0), Some(false));
-        assert_eq!(policy(100.0, "header:x").sampled_by_headers(|_| None, 0.99), Some(true));
+        assert_eq!(
+            policy(0.0, "conversation").sampled_by_headers(|_| None, 0.0),
+            Some(false)
+        );
+        assert_eq!(
+            policy(100.0, "header:x").sampled_by_headers(|_| None, 0.99),
+            Some(true)
+        );
         assert!(SampleKey::parse("header:").is_err());
         assert!(SampleKey::parse("cookie").is_err());
     }

@@ -13,7 +13,12 @@ use tokio_util::sync::CancellationToken;
 
 /// Serve `router` on `listener` until `shutdown`, then let open connections finish their
 /// in-flight requests (including streams); the caller bounds how long that may take.
-pub async fn serve(listener: TcpListener, router: Router, header_read_timeout: Duration, shutdown: CancellationToken) {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    shutdown: CancellationToken,
+) {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()

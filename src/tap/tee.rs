@@ -35,7 +35,13 @@ pub struct TeeOutcome {
     pub first_byte_at: Option<Instant>,
     /// When the body finished.
     pub ended_at: Instant,
+    /// `(bytes so far, when)` after each data frame, for the first [`MAX_MARKS`] frames: lets the
+    /// capture side time events inside a stream (time to first token).
+    pub marks: Vec<(u64, Instant)>,
 }
+
+/// Frame timestamps kept per body.
+pub const MAX_MARKS: usize = 4096;
 
 type OnDone = Box<dyn FnOnce(TeeOutcome) + Send + 'static>;
 
@@ -47,6 +53,7 @@ pub struct TeeBody<B> {
     total: u64,
     truncated: bool,
     first_byte_at: Option<Instant>,
+    marks: Vec<(u64, Instant)>,
     on_done: Option<OnDone>,
 }
 
@@ -60,15 +67,23 @@ impl<B> TeeBody<B> {
             total: 0,
             truncated: false,
             first_byte_at: None,
+            marks: Vec::new(),
             on_done: Some(Box::new(on_done)),
         }
     }
 
     fn record(&mut self, data: &[u8]) {
-        if self.first_byte_at.is_none() && !data.is_empty() {
-            self.first_byte_at = Some(Instant::now());
+        if data.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        if self.first_byte_at.is_none() {
+            self.first_byte_at = Some(now);
         }
         self.total += data.len() as u64;
+        if self.marks.len() < MAX_MARKS {
+            self.marks.push((self.total, now));
+        }
         let room = self.limit.saturating_sub(self.buf.len());
         if data.len() > room {
             self.truncated = true;
@@ -85,6 +100,7 @@ impl<B> TeeBody<B> {
                 end,
                 first_byte_at: self.first_byte_at,
                 ended_at: Instant::now(),
+                marks: std::mem::take(&mut self.marks),
             });
         }
     }

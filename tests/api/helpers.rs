@@ -146,6 +146,11 @@ pub fn test_config(
 
 /// Start the whole application (tap + worker + UI) against a fresh database.
 pub async fn spawn_app(bus: TestBus) -> TestApp {
+    spawn_app_with(bus, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to adjust the config first.
+pub async fn spawn_app_with(bus: TestBus, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDb::new().await;
     let production = FakeProvider::spawn(Persona::Production).await.unwrap();
     let faithful = FakeProvider::spawn(Persona::Faithful).await.unwrap();
@@ -156,6 +161,7 @@ pub async fn spawn_app(bus: TestBus) -> TestApp {
         &[("faithful", &faithful), ("regressing", &regressing)],
     );
     config.database.url = Some(db.url.clone());
+    adjust(&mut config);
     let env = std::collections::BTreeMap::<String, String>::new();
     let app = Application::build(config, Roles::ALL, &env)
         .await

@@ -5,4 +5,6 @@ mod bad_input;
 mod broker_down;
 mod config_errors;
 mod helpers;
+mod sdk;
 mod spine;
+mod tap;

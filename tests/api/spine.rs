@@ -160,6 +160,7 @@ fn captured_exchange(app_production_answer: &[u8]) -> Exchange {
         latency_ms: 3.0,
         ttfb_ms: Some(2.0),
         streamed: false,
+        stream: None,
         incomplete: false,
     }
 }

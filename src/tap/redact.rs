@@ -1,1 +1,0 @@
-//! PII and secret redaction of captured bodies (work in progress).
