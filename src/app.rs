@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::bus::{self, Bus, BusError};
 use crate::config::{BusKind, Config, ConfigError, EnvLookup};
-use crate::replay::{Candidate, Worker};
+use crate::replay::{Candidate, Limits, Worker};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::tap::capture::{spawn_capture_task, CaptureRules};
@@ -118,18 +118,24 @@ impl Application {
         if config.bus.kind == BusKind::Memory && roles.tap != roles.worker {
             return Err(AppError::MemoryBusSplit);
         }
-        let worker_timeout = Duration::from_secs_f64(config.worker.request_timeout_secs);
-        let candidates = if roles.worker {
-            config
-                .candidates
-                .iter()
-                .map(|c| {
-                    Candidate::from_config(c, env, worker_timeout, config.worker.max_response_bytes)
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            Vec::new()
+        let limits = Limits {
+            timeout: Duration::from_secs_f64(config.worker.request_timeout_secs),
+            max_response_bytes: config.worker.max_response_bytes,
         };
+        let mut candidates = Vec::new();
+        if roles.worker {
+            for c in &config.candidates {
+                candidates.push(Candidate::from_config(c, env, &limits)?);
+            }
+            if config.control.enabled {
+                candidates.push(Candidate::control(
+                    &config.control,
+                    &config.tap.upstream,
+                    env,
+                    &limits,
+                )?);
+            }
+        }
         let store = if roles.worker || roles.ui {
             Some(connect_store(&config).await?)
         } else {
@@ -167,11 +173,21 @@ impl Application {
                 }
             }
             let source = bus.source().await.map_err(bus_err)?;
+            let store = store.clone().expect("store exists for workers");
+            Worker::load_budgets(&mut candidates, &store)
+                .await
+                .map_err(|source| AppError::Database {
+                    target: describe_database_url(
+                        config.database.url.as_deref().unwrap_or_default(),
+                    ),
+                    source,
+                })?;
             let worker = Worker::new(
-                store.clone().expect("store exists for workers"),
+                store,
                 http.clone(),
                 candidates,
                 metrics.clone(),
+                config.worker.max_in_flight,
             );
             shutdown.spawn(worker.run(source, shutdown.token()));
         }

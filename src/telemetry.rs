@@ -4,8 +4,8 @@
 //! one test process without sharing counters.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    CounterVec, Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, Opts, Registry, TextEncoder,
 };
 
 /// Install the global tracing subscriber (`SHADOWTAP_LOG` or `RUST_LOG`, default `info`).
@@ -52,6 +52,14 @@ pub struct Metrics {
     pub diffs: IntCounterVec,
     /// Replays currently in flight.
     pub replays_in_flight: IntGauge,
+    /// Exchanges not replayed to a candidate, by reason (`share`, `budget`).
+    pub replays_skipped: IntCounterVec,
+    /// Retries of candidate requests, by candidate and error class.
+    pub replay_retries: IntCounterVec,
+    /// Seconds spent waiting for a candidate's rate limits.
+    pub rate_limit_wait_seconds: CounterVec,
+    /// Today's spend per candidate, USD.
+    pub spend_usd: GaugeVec,
 }
 
 impl Metrics {
@@ -151,6 +159,41 @@ impl Metrics {
                 &["candidate", "verdict"],
             ),
             replays_in_flight,
+            replays_skipped: counter_vec(
+                "shadowtap_replays_skipped_total",
+                "Exchanges not replayed to a candidate, by reason",
+                &["candidate", "reason"],
+            ),
+            replay_retries: counter_vec(
+                "shadowtap_replay_retries_total",
+                "Retries of candidate requests",
+                &["candidate", "class"],
+            ),
+            rate_limit_wait_seconds: {
+                let c = CounterVec::new(
+                    Opts::new(
+                        "shadowtap_rate_limit_wait_seconds_total",
+                        "Time spent waiting for rate limits",
+                    ),
+                    &["candidate"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(c.clone()))
+                    .expect("unique metric");
+                c
+            },
+            spend_usd: {
+                let g = GaugeVec::new(
+                    Opts::new("shadowtap_spend_usd", "Today's spend per candidate (USD)"),
+                    &["candidate"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(g.clone()))
+                    .expect("unique metric");
+                g
+            },
             registry,
         }
     }

@@ -5,7 +5,6 @@
 //! `message_timeout_ms`) are counted from delivery reports. Consumer: manual offset commits, issued
 //! only when the worker acknowledges a delivery after storing its results.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use rdkafka::message::{DeliveryResult, Message};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use super::ack::AckTracker;
 use super::{AckToken, BusError, CapturePublisher, Delivery, PublishError};
 use crate::config::KafkaConfig;
 use crate::telemetry::Metrics;
@@ -102,7 +102,7 @@ impl Drop for KafkaPublisher {
 /// A member of the workers' consumer group.
 pub struct KafkaSource {
     consumer: StreamConsumer,
-    acked: Mutex<HashMap<(String, i32), i64>>,
+    acks: Mutex<AckTracker>,
 }
 
 impl KafkaSource {
@@ -120,13 +120,18 @@ impl KafkaSource {
         consumer.subscribe(&[&config.topic])?;
         Ok(Self {
             consumer,
-            acked: Mutex::new(HashMap::new()),
+            acks: Mutex::new(AckTracker::default()),
         })
     }
 
-    /// The next message (waits for one).
+    /// The next message (waits for one). It counts as in flight until acknowledged.
     pub async fn next(&self) -> Result<Delivery, BusError> {
         let msg = self.consumer.recv().await?;
+        self.acks.lock().expect("ack tracker poisoned").begin(
+            msg.topic(),
+            msg.partition(),
+            msg.offset(),
+        );
         Ok(Delivery {
             key: msg.key().map(|k| String::from_utf8_lossy(k).into_owned()),
             payload: msg.payload().unwrap_or_default().to_vec(),
@@ -139,26 +144,29 @@ impl KafkaSource {
         })
     }
 
-    /// Commit `offset` as processed (the group resumes after it).
+    /// Mark `offset` as processed; commits as far as no earlier delivery is still in flight.
     pub fn commit(&self, topic: &str, partition: i32, offset: i64) -> Result<(), BusError> {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(topic, partition, Offset::Offset(offset + 1))?;
-        self.consumer.commit(&tpl, CommitMode::Async)?;
-        self.acked
+        let next = self
+            .acks
             .lock()
-            .expect("ack map poisoned")
-            .insert((topic.to_owned(), partition), offset + 1);
+            .expect("ack tracker poisoned")
+            .complete(topic, partition, offset);
+        if let Some(next) = next {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(topic, partition, Offset::Offset(next))?;
+            self.consumer.commit(&tpl, CommitMode::Async)?;
+        }
         Ok(())
     }
 
     /// Synchronously commit every acknowledged offset (shutdown).
     pub fn commit_sync_now(&self) {
-        let acked = self.acked.lock().expect("ack map poisoned").clone();
-        if acked.is_empty() {
+        let committed = self.acks.lock().expect("ack tracker poisoned").committed();
+        if committed.is_empty() {
             return;
         }
         let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), next) in acked {
+        for (topic, partition, next) in committed {
             let _ = tpl.add_partition_offset(&topic, partition, Offset::Offset(next));
         }
         if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {

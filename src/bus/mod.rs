@@ -8,6 +8,7 @@
 //!
 //! Implementations: [`kafka`] (durable, scales out) and [`memory`] (in-process, single node).
 
+pub mod ack;
 pub mod envelope;
 pub mod kafka;
 pub mod memory;

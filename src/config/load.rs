@@ -95,8 +95,11 @@ impl Config {
         if let Err(m) = check_base_url(&self.tap.upstream) {
             return invalid(format!("tap.upstream: {m}"));
         }
-        if self.tap.capture_queue == 0 || self.bus.memory_capacity == 0 {
-            return invalid("tap.capture_queue and bus.memory_capacity must be at least 1".into());
+        if self.tap.capture_queue == 0
+            || self.bus.memory_capacity == 0
+            || self.worker.max_in_flight == 0
+        {
+            return invalid("tap.capture_queue, bus.memory_capacity and worker.max_in_flight must be at least 1".into());
         }
         if self.bus.kafka.topic.is_empty() || self.bus.kafka.group.is_empty() {
             return invalid("bus.kafka.topic and bus.kafka.group must not be empty".into());
@@ -129,6 +132,22 @@ impl Config {
             if let Err(m) = check_base_url(&c.base_url) {
                 return invalid(format!("candidate `{}` base_url: {m}", c.name));
             }
+            if c.name == "control" {
+                return invalid(
+                    "the candidate name `control` is reserved for the [control] replay".into(),
+                );
+            }
+            if !(0.0..=100.0).contains(&c.share) || c.concurrency == 0 || c.max_attempts == 0 {
+                return invalid(format!(
+                    "candidate `{}`: share must be within 0..=100, concurrency and max_attempts at least 1",
+                    c.name
+                ));
+            }
+        }
+        if let Some(url) = &self.control.base_url {
+            if let Err(m) = check_base_url(url) {
+                return invalid(format!("control.base_url: {m}"));
+            }
         }
         Ok(())
     }
@@ -140,12 +159,7 @@ impl Config {
         })?;
         match self.candidates.iter_mut().find(|c| c.name == name) {
             Some(c) => c.base_url = url.to_owned(),
-            None => self.candidates.push(super::CandidateConfig {
-                name: name.to_owned(),
-                base_url: url.to_owned(),
-                api_key_env: None,
-                model: None,
-            }),
+            None => self.candidates.push(super::CandidateConfig::new(name, url)),
         }
         Ok(())
     }

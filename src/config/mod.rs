@@ -26,6 +26,7 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub ui: UiConfig,
     pub candidates: Vec<CandidateConfig>,
+    pub control: ControlConfig,
 }
 
 /// The reverse proxy in front of the production provider.
@@ -247,6 +248,8 @@ pub struct WorkerConfig {
     pub request_timeout_secs: f64,
     /// Candidate response bodies larger than this are cut and classified as malformed.
     pub max_response_bytes: usize,
+    /// Bus deliveries processed at once per worker; beyond it the worker stops pulling (lag grows, nothing drops).
+    pub max_in_flight: usize,
 }
 
 impl Default for WorkerConfig {
@@ -254,6 +257,7 @@ impl Default for WorkerConfig {
         Self {
             request_timeout_secs: 120.0,
             max_response_bytes: 16 * 1024 * 1024,
+            max_in_flight: 64,
         }
     }
 }
@@ -286,9 +290,133 @@ pub struct CandidateConfig {
     /// Name of the environment variable holding the API key (the key itself is never stored).
     #[serde(default)]
     pub api_key_env: Option<String>,
-    /// Model to request instead of the production model (default: the same model).
+    /// Default model to request instead of the production model (default: the same model).
     #[serde(default)]
     pub model: Option<String>,
+    /// Production model → candidate model (`*` wildcards allowed in keys); wins over `model`.
+    #[serde(default)]
+    pub models: std::collections::BTreeMap<String, String>,
+    /// Request fields set on every replayed request (e.g. `temperature = 0`).
+    #[serde(default)]
+    pub params: toml::Table,
+    /// Request fields removed before replaying (parameters the candidate does not support).
+    #[serde(default)]
+    pub drop_params: Vec<String>,
+    /// Requests in flight at once to this candidate.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Requests per minute (0 = unlimited).
+    #[serde(default)]
+    pub rpm: u32,
+    /// Tokens per minute, prompt + expected completion (0 = unlimited).
+    #[serde(default)]
+    pub tpm: u32,
+    /// Price in USD per million input tokens.
+    #[serde(default)]
+    pub input_price_per_mtok: f64,
+    /// Price in USD per million output tokens.
+    #[serde(default)]
+    pub output_price_per_mtok: f64,
+    /// Stop replaying to this candidate for the rest of the UTC day once it has cost this much (USD; 0 = no cap).
+    #[serde(default)]
+    pub daily_budget_usd: f64,
+    /// Percentage of captured exchanges replayed to this candidate (sticky per exchange).
+    #[serde(default = "default_share")]
+    pub share: f64,
+    /// Stream the replay when the original was streamed (`auto`), always, or never.
+    #[serde(default)]
+    pub stream: StreamMode,
+    /// Attempts per replay, including the first (retries only for rate limits, 5xx, timeouts, connection errors).
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Per-request timeout in seconds (default: worker.request_timeout_secs).
+    #[serde(default)]
+    pub timeout_secs: Option<f64>,
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+fn default_share() -> f64 {
+    100.0
+}
+
+fn default_attempts() -> u32 {
+    4
+}
+
+/// Whether replays stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamMode {
+    /// Stream when the captured original streamed.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl CandidateConfig {
+    /// A candidate with defaults for everything but its name and URL.
+    pub fn new(name: &str, base_url: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            base_url: base_url.to_owned(),
+            api_key_env: None,
+            model: None,
+            models: Default::default(),
+            params: Default::default(),
+            drop_params: Vec::new(),
+            concurrency: default_concurrency(),
+            rpm: 0,
+            tpm: 0,
+            input_price_per_mtok: 0.0,
+            output_price_per_mtok: 0.0,
+            daily_budget_usd: 0.0,
+            share: default_share(),
+            stream: StreamMode::Auto,
+            max_attempts: default_attempts(),
+            timeout_secs: None,
+        }
+    }
+}
+
+/// Optional extra replay to the production provider itself: how much production disagrees with
+/// itself is the noise floor the differ measures candidates against.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    pub enabled: bool,
+    /// Base URL of the production provider (default: tap.upstream).
+    pub base_url: Option<String>,
+    /// Environment variable with the production API key.
+    pub api_key_env: Option<String>,
+    /// Percentage of exchanges that get a control replay.
+    pub share: f64,
+    pub rpm: u32,
+    pub tpm: u32,
+    pub concurrency: usize,
+    pub daily_budget_usd: f64,
+    pub input_price_per_mtok: f64,
+    pub output_price_per_mtok: f64,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            base_url: None,
+            api_key_env: None,
+            share: 100.0,
+            rpm: 0,
+            tpm: 0,
+            concurrency: 4,
+            daily_budget_usd: 0.0,
+            input_price_per_mtok: 0.0,
+            output_price_per_mtok: 0.0,
+        }
+    }
 }
 
 /// A secret read from the environment; never printed.

@@ -3,7 +3,10 @@
 //! `POST /v1/chat/completions` answers the demo scenarios per [`Persona`]; any other prompt gets
 //! a deterministic echo. `"stream": true` streams the same answer as SSE chunks (with a usage chunk
 //! when `stream_options.include_usage`), waiting `x-fake-chunk-delay-ms` between chunks.
-//! Models `fail-400`, `fail-429` (with `Retry-After: 1`) and `fail-500` answer with those errors.
+//! Models `fail-400`, `fail-429` (with `Retry-After: 1`) and `fail-500` answer with those errors;
+//! `flaky-429` answers 429 to its first two requests, then normally; `unsupported` rejects a
+//! parameter; `malformed` answers 200 with broken JSON; `broken-stream` cuts its stream before the
+//! end; `huge` answers 10 MiB; `hang` never answers; `slow-N` waits N ms before answering.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +35,10 @@ pub struct FakeProvider {
 struct Shared {
     persona: Persona,
     calls: AtomicU64,
+    /// The last request: its Authorization header and body.
+    last: Mutex<Option<(Option<String>, Value)>>,
+    /// Requests seen per model (for "fail the first N" behaviours).
+    per_model: Mutex<std::collections::HashMap<String, u64>>,
     /// When each streamed frame was handed to the connection (for pass-through timing tests).
     emitted: Arc<Mutex<Vec<Instant>>>,
 }
@@ -44,6 +51,8 @@ impl FakeProvider {
         let shared = Arc::new(Shared {
             persona,
             calls: AtomicU64::new(0),
+            per_model: Mutex::new(Default::default()),
+            last: Mutex::new(None),
             emitted: Arc::new(Mutex::new(Vec::new())),
         });
         let stop = CancellationToken::new();
@@ -67,6 +76,11 @@ impl FakeProvider {
     /// Chat requests answered so far.
     pub fn calls(&self) -> u64 {
         self.shared.calls.load(Ordering::SeqCst)
+    }
+
+    /// The last request received: its Authorization header and JSON body.
+    pub fn last_request(&self) -> Option<(Option<String>, Value)> {
+        self.shared.last.lock().expect("last-request lock").clone()
     }
 
     /// When each streamed frame so far was handed to the connection.
@@ -99,6 +113,11 @@ async fn chat(
             "invalid_json",
         );
     };
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    *shared.last.lock().expect("last-request lock") = Some((auth, request.clone()));
     let model = request
         .get("model")
         .and_then(Value::as_str)
@@ -135,6 +154,54 @@ async fn chat(
                 "server_error",
             );
         }
+        "flaky-429" => {
+            let seen = {
+                let mut per_model = shared.per_model.lock().expect("per-model lock");
+                let n = per_model.entry(model.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            if seen <= 2 {
+                let msg = "Rate limit reached for requests. Please try again in 1s.";
+                let mut resp = fail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    msg,
+                    "requests",
+                    "rate_limit_exceeded",
+                );
+                resp.headers_mut()
+                    .insert("retry-after", "1".parse().expect("valid header"));
+                return resp;
+            }
+        }
+        "unsupported" => {
+            let msg = "Unsupported parameter: 'logit_bias' is not supported with this model.";
+            return fail(
+                StatusCode::BAD_REQUEST,
+                msg,
+                "invalid_request_error",
+                "unsupported_parameter",
+            );
+        }
+        "malformed" => {
+            return (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                "{\"choices\": [{\"message\": ",
+            )
+                .into_response();
+        }
+        "huge" => {
+            let text = "x".repeat(10 * 1024 * 1024);
+            return Json(json!({"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}))
+                .into_response();
+        }
+        "hang" => {
+            std::future::pending::<()>().await;
+        }
+        m if m.starts_with("slow-") => {
+            let ms = m["slow-".len()..].parse().unwrap_or(1000);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
         _ => {}
     }
     let prompt = last_user_message(&request);
@@ -159,7 +226,11 @@ async fn chat(
             .and_then(|v| v.parse().ok())
             .map_or(Duration::ZERO, Duration::from_millis);
         shared.emitted.lock().expect("emissions lock").clear();
-        let frames = super::fake_stream::chunks(&completion, include_usage);
+        let mut frames = super::fake_stream::chunks(&completion, include_usage);
+        if model == "broken-stream" {
+            frames.truncate(frames.len() / 2);
+            frames.push(bytes::Bytes::from_static(b"data: {\"id\": \"cut"));
+        }
         return super::fake_stream::response(frames, delay, shared.emitted.clone());
     }
     Json(completion).into_response()

@@ -111,12 +111,9 @@ pub async fn run(options: DemoOptions, env: &dyn EnvLookup) -> anyhow::Result<De
     config.tap.upstream = production.base_url();
     config.ui.listen = options.ui_listen;
     for (name, provider) in [("faithful", &faithful), ("regressing", &regressing)] {
-        config.candidates.push(CandidateConfig {
-            name: name.into(),
-            base_url: provider.base_url(),
-            api_key_env: None,
-            model: None,
-        });
+        config
+            .candidates
+            .push(CandidateConfig::new(name, &provider.base_url()));
     }
     config.validate()?;
 

@@ -24,6 +24,9 @@ pub enum CandidateSide<'a> {
     Answer(&'a Value),
     /// The candidate did not produce an answer.
     Failed { class: ErrorClass, message: &'a str },
+    /// The candidate produced something answer-shaped but broken (e.g. a stream that ended early):
+    /// compared as far as it goes, and a regression in any case.
+    Malformed { answer: &'a Value, message: &'a str },
 }
 
 /// Inputs of one comparison.
@@ -72,6 +75,24 @@ pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
             };
         }
         CandidateSide::Answer(v) => v,
+        CandidateSide::Malformed { answer, message } => {
+            let mut out = compare(&DiffInput {
+                candidate: CandidateSide::Answer(answer),
+                ..*input
+            });
+            out.findings.insert(
+                0,
+                finding(
+                    FindingKind::ResponseShape,
+                    "",
+                    Severity::Critical,
+                    format!("the candidate's answer is malformed: {message}"),
+                ),
+            );
+            out.verdict = Verdict::Regression;
+            out.score = score::score(&out.findings, out.text_similarity);
+            return out;
+        }
     };
     let Some(cand) = ChatView::parse(answer) else {
         let findings = vec![finding(

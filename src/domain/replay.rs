@@ -125,4 +125,15 @@ pub struct ReplayResult {
     pub error_class: Option<ErrorClass>,
     pub error_message: Option<String>,
     pub attempts: u32,
+    /// The replay was streamed (SSE), and the response is the reassembled completion.
+    pub streamed: bool,
+    /// Time to the first content token of a streamed replay, milliseconds.
+    pub ttft_ms: Option<f64>,
+    /// Stream chunks received.
+    pub chunks: Option<u32>,
+    /// Usage reported by the candidate.
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    /// Estimated cost from usage and the candidate's prices.
+    pub cost_usd: Option<f64>,
 }

@@ -65,6 +65,11 @@ impl StreamAssembler {
         Self::default()
     }
 
+    /// True once an event carried content, a refusal or a tool-call delta (the first token).
+    pub fn has_content(&self) -> bool {
+        self.first_content_offset.is_some()
+    }
+
     /// Consume one event; `offset_end` is the stream byte offset at which the event ended (SseParser::offset() after the push that produced it).
     pub fn push_event(&mut self, event: &SseEvent, offset_end: u64) {
         let data = event.data.trim();

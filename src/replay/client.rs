@@ -1,174 +1,238 @@
-//! Sending a captured request to one candidate provider and classifying what comes back.
+//! One attempt at a candidate: send the adapted request (streaming or not), read the answer
+//! within limits, and classify what came back.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Body;
 use http::{header, Method, Request};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use serde_json::Value;
 
-use crate::config::{CandidateConfig, ConfigError, EnvLookup, Secret};
-use crate::domain::{CandidateName, CapturedBody, ErrorClass, Exchange, ReplayResult};
+use super::candidate::Candidate;
+use super::retry::retry_hint;
+use crate::domain::{CapturedBody, ErrorClass};
 use crate::http_client::{join_url, HttpClient};
+use crate::openai::sse::SseParser;
+use crate::openai::stream::StreamAssembler;
 use crate::openai::{classify_error, ChatView};
 
-/// A configured candidate, ready to replay to.
-#[derive(Clone)]
-pub struct Candidate {
-    pub name: CandidateName,
-    base_url: String,
-    api_key: Option<Secret>,
-    model: Option<String>,
-    timeout: Duration,
-    max_response_bytes: usize,
+/// What one attempt produced.
+#[derive(Debug, Default)]
+pub struct AttemptOutcome {
+    pub status: Option<u16>,
+    /// The answer (for streams: the reassembled completion).
+    pub response: Option<CapturedBody>,
+    /// Set when the attempt did not produce a usable answer.
+    pub error: Option<(ErrorClass, String)>,
+    /// The provider's "retry after" hint, if it gave one.
+    pub retry_hint: Option<Duration>,
+    /// Milliseconds from sending to the first content token (streams).
+    pub ttft_ms: Option<f64>,
+    pub chunks: Option<u32>,
+    /// Wall time of the attempt, milliseconds.
+    pub latency_ms: f64,
 }
 
-impl std::fmt::Debug for Candidate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Candidate")
-            .field("name", &self.name)
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .finish_non_exhaustive()
+impl AttemptOutcome {
+    fn failed(class: ErrorClass, message: impl Into<String>) -> Self {
+        Self {
+            error: Some((class, message.into())),
+            ..Self::default()
+        }
     }
 }
 
-impl Candidate {
-    /// Resolve a candidate from config: validates the name and reads its API key variable.
-    pub fn from_config(
-        c: &CandidateConfig,
-        env: &dyn EnvLookup,
-        timeout: Duration,
-        max_response_bytes: usize,
-    ) -> Result<Self, ConfigError> {
-        Ok(Self {
-            name: CandidateName::parse(&c.name).map_err(ConfigError::Invalid)?,
-            base_url: c.base_url.clone(),
-            api_key: c.api_key(env)?,
-            model: c.model.clone(),
-            timeout,
-            max_response_bytes,
-        })
-    }
+/// Send `body` to the candidate once, bounded by its timeout.
+/// (Whether it streams is decided by `body`; an SSE answer is read as a stream whatever was asked.)
+pub async fn attempt(http: &HttpClient, c: &Candidate, path: &str, body: &Value) -> AttemptOutcome {
+    let started = Instant::now();
+    let mut out = match tokio::time::timeout(c.timeout, send(http, c, path, body, started)).await {
+        Ok(out) => out,
+        Err(_) => AttemptOutcome::failed(
+            ErrorClass::Timeout,
+            format!("no complete answer within {:.0} s", c.timeout.as_secs_f64()),
+        ),
+    };
+    out.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    out
+}
 
-    /// The request body this candidate gets for `original`: model mapped, non-streaming.
-    pub fn adapt_request(&self, original: &Value) -> Value {
-        let mut body = original.clone();
-        if let Some(obj) = body.as_object_mut() {
-            if let Some(model) = &self.model {
-                obj.insert("model".into(), Value::String(model.clone()));
-            }
-            obj.remove("stream");
-            obj.remove("stream_options");
-        }
-        body
+async fn send(
+    http: &HttpClient,
+    c: &Candidate,
+    path: &str,
+    body: &Value,
+    started: Instant,
+) -> AttemptOutcome {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri(join_url(&c.base_url, path))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            header::USER_AGENT,
+            concat!("shadowtap/", env!("CARGO_PKG_VERSION")),
+        );
+    if let Some(key) = &c.api_key {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {}", key.expose()));
     }
-
-    /// Replay one exchange (its request must be JSON). Never fails: failures are classified.
-    pub async fn replay(
-        &self,
-        http: &HttpClient,
-        exchange: &Exchange,
-        request: &Value,
-    ) -> ReplayResult {
-        let body = self.adapt_request(request);
-        let started = Instant::now();
-        let outcome =
-            tokio::time::timeout(self.timeout, self.send(http, &exchange.path, &body)).await;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let mut result = ReplayResult {
-            exchange_id: exchange.id,
-            candidate: self.name.clone(),
-            request: body,
-            response: None,
-            status: None,
-            latency_ms,
-            error_class: None,
-            error_message: None,
-            attempts: 1,
-        };
-        match outcome {
-            Err(_) => {
-                result.error_class = Some(ErrorClass::Timeout);
-                result.error_message = Some(format!(
-                    "no complete answer within {:.0} s",
-                    self.timeout.as_secs_f64()
-                ));
-            }
-            Ok(Err((class, message))) => {
-                result.error_class = Some(class);
-                result.error_message = Some(message);
-            }
-            Ok(Ok((status, bytes))) => {
-                let captured = CapturedBody::whole(&bytes);
-                result.status = Some(status);
-                if !(200..300).contains(&status) {
-                    result.error_class = Some(classify_error(status, captured.json()));
-                    result.error_message = Some(error_message(status, &captured));
-                } else if captured.json().and_then(ChatView::parse).is_none() {
-                    result.error_class = Some(ErrorClass::MalformedResponse);
-                    result.error_message = Some("2xx answer that is not a chat completion".into());
-                }
-                result.response = Some(captured);
-            }
+    let req = match req.body(Body::from(serde_json::to_vec(body).unwrap_or_default())) {
+        Ok(r) => r,
+        Err(e) => {
+            return AttemptOutcome::failed(
+                ErrorClass::InvalidRequest,
+                format!("cannot build request: {e}"),
+            )
         }
-        result
-    }
-
-    async fn send(
-        &self,
-        http: &HttpClient,
-        path: &str,
-        body: &Value,
-    ) -> Result<(u16, bytes::Bytes), (ErrorClass, String)> {
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri(join_url(&self.base_url, path))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(
-                header::USER_AGENT,
-                concat!("shadowtap/", env!("CARGO_PKG_VERSION")),
-            );
-        if let Some(key) = &self.api_key {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {}", key.expose()));
-        }
-        let req = req
-            .body(Body::from(serde_json::to_vec(body).unwrap_or_default()))
-            .map_err(|e| {
-                (
-                    ErrorClass::InvalidRequest,
-                    format!("cannot build request: {e}"),
-                )
-            })?;
-        let resp = http.request(req).await.map_err(|e| {
+    };
+    let resp = match http.request(req).await {
+        Ok(r) => r,
+        Err(e) => {
             let class = if e.is_connect() {
                 ErrorClass::Connection
             } else {
                 ErrorClass::ServerError
             };
-            (class, format!("request failed: {e}"))
-        })?;
-        let status = resp.status().as_u16();
-        let bytes = Limited::new(resp.into_body(), self.max_response_bytes)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    (
-                        ErrorClass::MalformedResponse,
-                        format!("response larger than {} bytes", self.max_response_bytes),
-                    )
-                } else {
-                    (ErrorClass::Connection, format!("response body failed: {e}"))
+            return AttemptOutcome::failed(class, format!("request failed: {e}"));
+        }
+    };
+    let status = resp.status().as_u16();
+    let hint = retry_hint(resp.headers(), SystemTime::now());
+    let is_sse = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
+    let mut out = if (200..300).contains(&status) && is_sse {
+        read_stream(resp.into_body(), c.max_response_bytes, started).await
+    } else {
+        read_whole(resp.into_body(), c.max_response_bytes, status).await
+    };
+    out.status = Some(status);
+    out.retry_hint = hint;
+    out
+}
+
+async fn read_whole(mut body: hyper::body::Incoming, max: usize, status: u16) -> AttemptOutcome {
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Some(d) = f.data_ref() {
+                    if bytes.len() + d.len() > max {
+                        return AttemptOutcome::failed(
+                            ErrorClass::MalformedResponse,
+                            format!("response larger than {max} bytes"),
+                        );
+                    }
+                    bytes.extend_from_slice(d);
                 }
-            })?
-            .to_bytes();
-        Ok((status, bytes))
+            }
+            Err(e) => {
+                return AttemptOutcome::failed(
+                    ErrorClass::Connection,
+                    format!("response body failed: {e}"),
+                )
+            }
+        }
+    }
+    let captured = CapturedBody::whole(&bytes);
+    let error = if !(200..300).contains(&status) {
+        Some((
+            classify_error(status, captured.json()),
+            error_message(status, &captured),
+        ))
+    } else if captured.json().and_then(ChatView::parse).is_none() {
+        Some((
+            ErrorClass::MalformedResponse,
+            "2xx answer that is not a chat completion".to_owned(),
+        ))
+    } else {
+        None
+    };
+    AttemptOutcome {
+        response: Some(captured),
+        error,
+        ..AttemptOutcome::default()
+    }
+}
+
+async fn read_stream(
+    mut body: hyper::body::Incoming,
+    max: usize,
+    started: Instant,
+) -> AttemptOutcome {
+    let mut parser = SseParser::new();
+    let mut assembler = StreamAssembler::new();
+    let mut ttft_ms = None;
+    let mut transport_complete = true;
+    let mut failure = None;
+    while let Some(frame) = body.frame().await {
+        let data = match frame {
+            Ok(f) => match f.into_data() {
+                Ok(d) => d,
+                Err(_) => continue,
+            },
+            Err(e) => {
+                transport_complete = false;
+                failure = Some((ErrorClass::Connection, format!("stream broke off: {e}")));
+                break;
+            }
+        };
+        for event in parser.push(&data) {
+            assembler.push_event(&event, parser.offset());
+            if ttft_ms.is_none() && assembler.has_content() {
+                ttft_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        if parser.offset() > max as u64 {
+            transport_complete = false;
+            failure = Some((
+                ErrorClass::MalformedResponse,
+                format!("stream larger than {max} bytes"),
+            ));
+            break;
+        }
+    }
+    let (pending, _partial) = parser.finish();
+    if let Some(event) = pending {
+        assembler.push_event(&event, parser.offset());
+    }
+    let assembled = assembler.finish(transport_complete);
+    let error = match (failure, &assembled.error) {
+        (Some(f), _) => Some(f),
+        (None, Some(err)) => {
+            let wrapped = serde_json::json!({ "error": err });
+            Some((
+                classify_error(200, Some(&wrapped)),
+                format!("error event mid-stream: {err}"),
+            ))
+        }
+        (None, None) if !assembled.complete => Some((
+            ErrorClass::MalformedResponse,
+            format!(
+                "stream ended early ({} chunks, {} malformed, [DONE] {})",
+                assembled.chunks,
+                assembled.malformed_chunks,
+                if assembled.done { "seen" } else { "missing" }
+            ),
+        )),
+        (None, None) => None,
+    };
+    AttemptOutcome {
+        response: Some(CapturedBody {
+            content: crate::domain::BodyContent::Json(assembled.completion),
+            truncated: false,
+            size: parser.offset(),
+        }),
+        error,
+        ttft_ms,
+        chunks: Some(assembled.chunks),
+        ..AttemptOutcome::default()
     }
 }
 
 /// A short description of an error answer.
-fn error_message(status: u16, body: &CapturedBody) -> String {
+pub fn error_message(status: u16, body: &CapturedBody) -> String {
     let detail = body
         .json()
         .and_then(|v| {
@@ -193,26 +257,6 @@ fn error_message(status: u16, body: &CapturedBody) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn candidate(model: Option<&str>) -> Candidate {
-        Candidate {
-            name: CandidateName::parse("c").unwrap(),
-            base_url: "http://x".into(),
-            api_key: None,
-            model: model.map(str::to_owned),
-            timeout: Duration::from_secs(1),
-            max_response_bytes: 1024,
-        }
-    }
-
-    #[test]
-    fn adapts_model_and_disables_streaming() {
-        let req = json!({"model": "gpt-4o", "stream": true, "stream_options": {"include_usage": true}, "messages": []});
-        let out = candidate(Some("llama-3.1-70b")).adapt_request(&req);
-        assert_eq!(out, json!({"model": "llama-3.1-70b", "messages": []}));
-        assert_eq!(candidate(None).adapt_request(&req)["model"], "gpt-4o");
-    }
 
     #[test]
     fn error_messages_are_short_and_readable() {

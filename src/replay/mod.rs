@@ -1,25 +1,38 @@
 //! Replay workers: consume captures, store them, replay each to every candidate, diff, store.
 //!
 //! Delivery semantics: a bus delivery is acknowledged only after the exchange, its replays and
-//! their diffs are stored. Database outages pause the worker (retry with backoff, no ack), so a
-//! crash or outage leads to redelivery, and idempotent writes keep redelivery harmless. Messages
-//! that can never be processed become dead letters.
+//! their diffs are stored. Up to `worker.max_in_flight` deliveries are processed at once (offsets
+//! are committed in order, see `bus::ack`); beyond that the worker stops pulling, so slow
+//! candidates make the Kafka lag grow instead of dropping anything. Database outages pause the
+//! worker (retry with backoff, no ack); idempotent writes keep redelivery harmless; messages that
+//! can never be processed become dead letters.
+//!
+//! Per candidate: sticky share, daily budget, concurrency slots, request/token pacing, retries with
+//! backoff honouring `Retry-After`, streaming when the original streamed.
 
+pub mod candidate;
 pub mod client;
+pub mod pacing;
+pub mod retry;
+pub mod tokens;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{envelope, CaptureSource, Delivery};
 use crate::diff::{self, CandidateSide, DiffInput};
-use crate::domain::{ErrorClass, Exchange};
+use crate::domain::{ErrorClass, Exchange, ExchangeId, ReplayResult};
 use crate::http_client::HttpClient;
+use crate::openai::ChatView;
 use crate::store::{Store, StoreError};
 use crate::telemetry::Metrics;
-pub use client::Candidate;
+pub use candidate::{Candidate, Limits, CONTROL};
+use retry::Decision;
 
 /// A replay worker (one bus consumer).
 #[derive(Clone)]
@@ -28,18 +41,56 @@ pub struct Worker {
     http: HttpClient,
     candidates: Arc<Vec<Candidate>>,
     metrics: Metrics,
+    max_in_flight: usize,
+    exchanges: Arc<ExchangeLocks>,
+}
+
+/// One lock per exchange being processed: a redelivered copy arriving while the first copy is
+/// still in flight waits for it (and then finds its replays) instead of calling candidates twice.
+#[derive(Default)]
+struct ExchangeLocks(std::sync::Mutex<HashMap<ExchangeId, Arc<tokio::sync::Mutex<()>>>>);
+
+/// Holds an exchange's lock; releases the map entry when the last holder leaves.
+struct ExchangeGuard<'a> {
+    locks: &'a ExchangeLocks,
+    id: ExchangeId,
+    entry: Arc<tokio::sync::Mutex<()>>,
+    _held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl ExchangeLocks {
+    async fn lock(&self, id: ExchangeId) -> ExchangeGuard<'_> {
+        let entry = self
+            .0
+            .lock()
+            .expect("exchange locks")
+            .entry(id)
+            .or_default()
+            .clone();
+        let held = entry.clone().lock_owned().await;
+        ExchangeGuard {
+            locks: self,
+            id,
+            entry,
+            _held: held,
+        }
+    }
+}
+
+impl Drop for ExchangeGuard<'_> {
+    fn drop(&mut self) {
+        let mut map = self.locks.0.lock().expect("exchange locks");
+        // The map and this guard hold the only references: nobody else is waiting.
+        if Arc::strong_count(&self.entry) <= 2 {
+            map.remove(&self.id);
+        }
+    }
 }
 
 /// Why an exchange is stored but not replayed.
 fn not_replayable(ex: &Exchange) -> Option<&'static str> {
-    if ex.method != "POST"
-        || !ex
-            .path
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .ends_with("/chat/completions")
-    {
+    let path = ex.path.split('?').next().unwrap_or("");
+    if ex.method != "POST" || !path.ends_with("/chat/completions") {
         return Some("only POST chat/completions is replayed");
     }
     if !(200..300).contains(&ex.status) {
@@ -58,45 +109,79 @@ fn not_replayable(ex: &Exchange) -> Option<&'static str> {
 }
 
 impl Worker {
-    /// A worker replaying to `candidates`.
+    /// A worker replaying to `candidates`, processing up to `max_in_flight` deliveries at once.
     pub fn new(
         store: Store,
         http: HttpClient,
         candidates: Vec<Candidate>,
         metrics: Metrics,
+        max_in_flight: usize,
     ) -> Self {
         Self {
             store,
             http,
             candidates: Arc::new(candidates),
             metrics,
+            max_in_flight: max_in_flight.max(1),
+            exchanges: Arc::default(),
         }
     }
 
-    /// Consume until the bus closes or shutdown is requested. The delivery being processed when
-    /// shutdown arrives is finished (or, if the database is down, left unacknowledged).
+    /// Restore each candidate's spend of the current UTC day from the database.
+    pub async fn load_budgets(
+        candidates: &mut [Candidate],
+        store: &Store,
+    ) -> Result<(), StoreError> {
+        let midnight = chrono::Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc();
+        for c in candidates {
+            let spent = store.spend_since(c.name.as_str(), midnight).await?;
+            c.set_spent_today(spent);
+        }
+        Ok(())
+    }
+
+    /// Consume until the bus closes or shutdown is requested. Deliveries in flight at shutdown
+    /// are finished if they can be; unfinished ones stay unacknowledged and are redelivered.
     pub async fn run(self, mut source: CaptureSource, shutdown: CancellationToken) {
+        let mut in_flight: JoinSet<(Delivery, bool)> = JoinSet::new();
         loop {
-            let delivery = tokio::select! {
+            tokio::select! {
                 _ = shutdown.cancelled() => break,
-                d = source.next() => d,
-            };
-            match delivery {
-                Ok(Some(d)) => {
-                    if self.process_until_stored(&d, &shutdown).await {
-                        if let Err(e) = source.ack(&d) {
-                            tracing::warn!(origin = %d.origin, error = %e, "ack failed; message will be redelivered");
+                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    if let Ok((delivery, true)) = done {
+                        if let Err(e) = source.ack(&delivery) {
+                            tracing::warn!(origin = %delivery.origin, error = %e, "ack failed; message will be redelivered");
                         }
                     }
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "bus receive failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                next = source.next(), if in_flight.len() < self.max_in_flight => match next {
+                    Ok(Some(d)) => {
+                        let worker = self.clone();
+                        let token = shutdown.clone();
+                        in_flight.spawn(async move {
+                            let ok = worker.process_until_stored(&d, &token).await;
+                            (d, ok)
+                        });
                     }
-                }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "bus receive failed; retrying");
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
+                },
+            }
+        }
+        // Let deliveries in flight finish (bounded by the process's shutdown grace period).
+        while let Some(done) = in_flight.join_next().await {
+            if let Ok((delivery, true)) = done {
+                let _ = source.ack(&delivery);
             }
         }
         source.flush_acks();
@@ -150,6 +235,7 @@ impl Worker {
                 return self.dead_letter(d, &e.to_string()).await;
             }
         };
+        let _guard = self.exchanges.lock(exchange.id).await;
         self.store.insert_exchange(&exchange).await?;
         match not_replayable(&exchange) {
             Some(why) => tracing::debug!(exchange_id = %exchange.id, why, "stored without replay"),
@@ -170,15 +256,22 @@ impl Worker {
         Ok(())
     }
 
+    fn skip(&self, c: &Candidate, reason: &str) {
+        self.metrics
+            .replays_skipped
+            .with_label_values(&[c.name.as_str(), reason])
+            .inc();
+    }
+
     /// Replay to one candidate (unless already done) and store the diff (unless already there).
     async fn replay_and_diff(&self, ex: &Exchange, c: &Candidate) -> Result<(), StoreError> {
         let request = ex.request.json().expect("checked by not_replayable");
         let production = ex.response.json().expect("checked by not_replayable");
-        let (replay_id, side_value, failure) = match self
+        let existing = self
             .store
             .find_replay(ex.id.as_uuid(), c.name.as_str())
-            .await?
-        {
+            .await?;
+        let (replay_id, answer, failure) = match existing {
             Some(existing) if existing.has_diff => return Ok(()),
             Some(existing) => {
                 let failure = existing
@@ -193,9 +286,16 @@ impl Worker {
                 )
             }
             None => {
-                self.metrics.replays_in_flight.inc();
-                let result = c.replay(&self.http, ex, request).await;
-                self.metrics.replays_in_flight.dec();
+                if !c.takes(&ex.id.to_string()) {
+                    self.skip(c, "share");
+                    return Ok(());
+                }
+                if !c.budget.allows(chrono::Utc::now()) {
+                    self.skip(c, "budget");
+                    tracing::warn!(candidate = %c.name, "daily budget exhausted; not replaying until tomorrow (UTC)");
+                    return Ok(());
+                }
+                let result = self.replay(c, ex, request, production).await;
                 let outcome = result.error_class.map_or("ok", |e| e.as_str());
                 self.metrics
                     .replays
@@ -212,9 +312,11 @@ impl Worker {
                 )
             }
         };
-        let candidate = match (&failure, &side_value) {
-            // A 2xx JSON answer of the wrong shape is compared, so the findings say what is wrong.
-            (Some((ErrorClass::MalformedResponse, _)), Some(v)) => CandidateSide::Answer(v),
+        let candidate = match (&failure, &answer) {
+            // A broken but answer-shaped reply is compared as far as it goes (and is a regression).
+            (Some((ErrorClass::MalformedResponse, message)), Some(v)) => {
+                CandidateSide::Malformed { answer: v, message }
+            }
             (Some((class, message)), _) => CandidateSide::Failed {
                 class: *class,
                 message,
@@ -235,5 +337,103 @@ impl Worker {
         self.store
             .insert_diff(replay_id, ex.id, c.name.as_str(), &outcome)
             .await
+    }
+
+    /// Replay with concurrency slots, pacing and retries. Never fails: failures are classified.
+    async fn replay(
+        &self,
+        c: &Candidate,
+        ex: &Exchange,
+        request: &Value,
+        production: &Value,
+    ) -> ReplayResult {
+        let stream = c.streams(ex.streamed);
+        let body = c.adapt_request(request, stream);
+        let production_completion = ChatView::parse(production).and_then(|v| v.completion_tokens);
+        let estimate = tokens::prompt_tokens(&body)
+            + tokens::expected_completion_tokens(&body, production_completion);
+        let _slot = c
+            .slots
+            .acquire()
+            .await
+            .expect("candidate semaphore is never closed");
+        self.metrics.replays_in_flight.inc();
+        let mut attempts = 0;
+        let out = loop {
+            attempts += 1;
+            let waited = c.limiter.acquire(estimate).await;
+            self.metrics
+                .rate_limit_wait_seconds
+                .with_label_values(&[c.name.as_str()])
+                .inc_by(waited.as_secs_f64());
+            let out = client::attempt(&self.http, c, &ex.path, &body).await;
+            let Some((class, message)) = &out.error else {
+                break out;
+            };
+            if *class == ErrorClass::RateLimited {
+                if let Some(hint) = out.retry_hint {
+                    c.limiter.pause_until(std::time::Instant::now() + hint);
+                }
+            }
+            match c
+                .retry
+                .decide(attempts, *class, out.retry_hint, rand::random())
+            {
+                Decision::Retry(wait) => {
+                    tracing::debug!(candidate = %c.name, attempt = attempts, %class, %message, ?wait, "retrying");
+                    self.metrics
+                        .replay_retries
+                        .with_label_values(&[c.name.as_str(), class.as_str()])
+                        .inc();
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::GiveUp => break out,
+            }
+        };
+        self.metrics.replays_in_flight.dec();
+        let usage = out
+            .response
+            .as_ref()
+            .and_then(|b| b.json())
+            .and_then(ChatView::parse);
+        let (prompt_tokens, completion_tokens) = usage
+            .map(|u| {
+                (
+                    u.prompt_tokens.map(|n| n as u32),
+                    u.completion_tokens.map(|n| n as u32),
+                )
+            })
+            .unwrap_or_default();
+        if let (Some(p), Some(k)) = (prompt_tokens, completion_tokens) {
+            c.limiter.settle(std::time::Instant::now(), estimate, p + k);
+        }
+        let cost_usd = match (prompt_tokens, completion_tokens) {
+            (Some(p), Some(k)) => Some(c.cost(p, k)),
+            _ => None,
+        };
+        if let Some(cost) = cost_usd {
+            let today = c.budget.spend(cost, chrono::Utc::now());
+            self.metrics
+                .spend_usd
+                .with_label_values(&[c.name.as_str()])
+                .set(today);
+        }
+        ReplayResult {
+            exchange_id: ex.id,
+            candidate: c.name.clone(),
+            request: body,
+            response: out.response,
+            status: out.status,
+            latency_ms: out.latency_ms,
+            error_class: out.error.as_ref().map(|(class, _)| *class),
+            error_message: out.error.map(|(_, m)| m),
+            attempts,
+            streamed: stream,
+            ttft_ms: out.ttft_ms,
+            chunks: out.chunks,
+            prompt_tokens,
+            completion_tokens,
+            cost_usd,
+        }
     }
 }

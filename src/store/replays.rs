@@ -69,8 +69,9 @@ impl Store {
         };
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO replays (exchange_id, candidate, request_body, response_body, response_is_json,
-                                  status, latency_ms, error_class, error_message, attempts)
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+                                  status, latency_ms, error_class, error_message, attempts,
+                                  streamed, ttft_ms, chunks, prompt_tokens, completion_tokens, cost_usd)
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
              ON CONFLICT ON CONSTRAINT replays_exchange_candidate_key DO NOTHING
              RETURNING id",
         )
@@ -84,6 +85,12 @@ impl Store {
         .bind(r.error_class.map(|c| c.as_str()))
         .bind(r.error_message.as_deref().map(|m| m.replace('\0', "")))
         .bind(r.attempts as i32)
+        .bind(r.streamed)
+        .bind(r.ttft_ms)
+        .bind(r.chunks.map(|c| c as i32))
+        .bind(r.prompt_tokens.map(|c| c as i32))
+        .bind(r.completion_tokens.map(|c| c as i32))
+        .bind(r.cost_usd)
         .fetch_optional(&self.pool)
         .await?;
         match inserted {
@@ -96,6 +103,22 @@ impl Store {
             .fetch_one(&self.pool)
             .await?),
         }
+    }
+
+    /// What `candidate` has cost since `since` (for daily budgets).
+    pub async fn spend_since(
+        &self,
+        candidate: &str,
+        since: DateTime<Utc>,
+    ) -> Result<f64, StoreError> {
+        let spent: Option<f64> = sqlx::query_scalar(
+            "SELECT sum(cost_usd) FROM replays WHERE candidate = $1 AND replayed_at >= $2",
+        )
+        .bind(candidate)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(spent.unwrap_or(0.0))
     }
 
     /// Every replay of one exchange.

@@ -134,12 +134,9 @@ pub fn test_config(
         }
     }
     for (name, p) in candidates {
-        config.candidates.push(CandidateConfig {
-            name: (*name).into(),
-            base_url: p.base_url(),
-            api_key_env: None,
-            model: None,
-        });
+        config
+            .candidates
+            .push(CandidateConfig::new(name, &p.base_url()));
     }
     config
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod broker_down;
 mod config_errors;
 mod helpers;
+mod replay;
 mod sdk;
 mod spine;
 mod tap;

@@ -1,0 +1,482 @@
+//! The built-in detectors: regular expressions for candidates, then boundary, checksum and shape checks.
+//!
+//! The `regex` crate has no look-around, so every candidate is checked against its neighbours here:
+//! a value glued to letters or to a longer number is not a match (a letter right after a backslash
+//! counts as a JSON escape such as `\n`, not as a letter).
+
+use std::net::Ipv6Addr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Kind;
+
+/// Cheap facts about a text that let detectors skip it without running a regex.
+pub(super) struct Hints {
+    pub at: bool,
+    pub digit: bool,
+    pub colon: bool,
+    pub angle: bool,
+}
+
+impl Hints {
+    /// Scan `text` once.
+    pub fn of(text: &str) -> Self {
+        let mut h = Self {
+            at: false,
+            digit: false,
+            colon: false,
+            angle: false,
+        };
+        for b in text.bytes() {
+            match b {
+                b'@' => h.at = true,
+                b'0'..=b'9' => h.digit = true,
+                b':' => h.colon = true,
+                b'<' => h.angle = true,
+                _ => {}
+            }
+        }
+        h
+    }
+}
+
+struct Patterns {
+    email: Regex,
+    phone_intl: Regex,
+    phone_nanp: Regex,
+    digit_run: Regex,
+    iban: Regex,
+    ipv4: Regex,
+    ipv6: Regex,
+    secret: Regex,
+    bearer: Regex,
+}
+
+const OCTET: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
+    let re = |p: &str| Regex::new(p).expect("built-in redaction pattern");
+    Patterns {
+        email: re(
+            r"[\w%+-]+(?:\.[\w%+-]+)*@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+\p{L}{2,}",
+        ),
+        phone_intl: re(r"\+[0-9]{1,4}(?:[ .-]?\([0-9]{1,5}\))?(?:[ .-]?[0-9]+){1,8}"),
+        phone_nanp: re(concat!(
+            r"(?:1[-. ])?(?:\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}",
+            r"|[0-9]{3}-[0-9]{3}-[0-9]{4}|[0-9]{3}\.[0-9]{3}\.[0-9]{4})"
+        )),
+        digit_run: re(r"[0-9]+(?:[ -][0-9]+)*"),
+        iban: re(r"[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?"),
+        ipv4: re(&format!(r"(?:{OCTET}\.){{3}}{OCTET}")),
+        ipv6: re(r"(?:[0-9A-Fa-f]{1,4})?(?::[0-9A-Fa-f]{0,4}){2,8}(?:\.[0-9]{1,3}){0,3}"),
+        secret: re(concat!(
+            r"sk-[A-Za-z0-9_-]{20,}",
+            r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*",
+            r"|(?:AKIA|ASIA)[A-Z0-9]{16}",
+            r"|gh[pousr]_[A-Za-z0-9]{30,}",
+            r"|github_pat_[A-Za-z0-9_]{20,}",
+            r"|xox[abprs]-[A-Za-z0-9-]{10,}",
+            r"|AIza[A-Za-z0-9_-]{35}",
+            r"|[sr]k_(?:live|test)_[A-Za-z0-9]{10,}",
+        )),
+        bearer: re(r"(?i:bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,})"),
+    }
+});
+
+/// What to do with a regex candidate.
+enum Verdict {
+    /// Mask this span (may be narrower than the candidate).
+    Accept(usize, usize),
+    /// Not a match; look again from the next character (a shorter match may start inside).
+    Retry,
+    /// Not a match; look again after the candidate.
+    Skip,
+}
+
+/// Report the spans of `kind` in `text` to `out`.
+pub(super) fn find(kind: Kind, text: &str, hints: &Hints, out: &mut dyn FnMut(usize, usize)) {
+    let p = &*PATTERNS;
+    match kind {
+        Kind::Email if hints.at => scan(&p.email, text, out, email),
+        Kind::Phone if hints.digit => {
+            scan(&p.phone_intl, text, out, phone_intl);
+            scan(&p.phone_nanp, text, out, phone_nanp);
+        }
+        Kind::Card if hints.digit => {
+            for m in p.digit_run.find_iter(text) {
+                cards(text, m.start(), m.end(), out);
+            }
+        }
+        Kind::Iban if hints.digit => scan(&p.iban, text, out, iban),
+        Kind::Ip if hints.digit => {
+            scan(&p.ipv4, text, out, ipv4);
+            if hints.colon {
+                scan(&p.ipv6, text, out, ipv6);
+            }
+        }
+        Kind::Secret => {
+            scan(&p.secret, text, out, secret);
+            for c in p.bearer.captures_iter(text) {
+                let (all, token) = (c.get(0).expect("group 0"), c.get(1).expect("group 1"));
+                let end = token.start() + token.as_str().trim_end_matches(['.', ',']).len();
+                let t = &text[token.start()..end];
+                let tokenish = t.bytes().any(|b| b.is_ascii_digit()) || t.len() >= 20;
+                if tokenish && !word_before(text, all.start()) && !word_after(text, end) {
+                    out(token.start(), end);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The key under which a value of `kind` is numbered: equal keys share a placeholder.
+pub(super) fn normalize(kind: Kind, value: &str) -> String {
+    match kind {
+        Kind::Email | Kind::Ip => value.to_lowercase(),
+        Kind::Phone | Kind::Card | Kind::Iban => value
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '+')
+            .collect(),
+        Kind::Secret => value.to_owned(),
+    }
+}
+
+fn scan(
+    re: &Regex,
+    text: &str,
+    out: &mut dyn FnMut(usize, usize),
+    check: fn(&str, usize, usize) -> Verdict,
+) {
+    let mut at = 0;
+    while let Some(m) = re.find_at(text, at) {
+        match check(text, m.start(), m.end()) {
+            Verdict::Accept(s, e) => {
+                out(s, e);
+                at = m.end();
+            }
+            Verdict::Retry => {
+                at = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8)
+            }
+            Verdict::Skip => at = m.end(),
+        }
+        if at >= text.len() {
+            break;
+        }
+    }
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn prev_char(text: &str, i: usize) -> Option<char> {
+    text[..i].chars().next_back()
+}
+
+fn next_char(text: &str, i: usize) -> Option<char> {
+    text[i..].chars().next()
+}
+
+/// Whether a word continues right before `i` (the letter of an escape like `\n` does not count).
+fn word_before(text: &str, i: usize) -> bool {
+    match prev_char(text, i) {
+        Some(c @ ('n' | 'r' | 't' | 'b' | 'f')) => prev_char(text, i - c.len_utf8()) != Some('\\'),
+        Some(c) => is_word(c),
+        None => false,
+    }
+}
+
+fn word_after(text: &str, i: usize) -> bool {
+    next_char(text, i).is_some_and(is_word)
+}
+
+/// Whether a word, or a number joined by one of `joiners` (as in `1.5` or `12-34`), ends before `i`.
+fn number_before(text: &str, i: usize, joiners: &[char]) -> bool {
+    word_before(text, i)
+        || prev_char(text, i).is_some_and(|c| {
+            joiners.contains(&c) && prev_char(text, i - 1).is_some_and(|d| d.is_ascii_digit())
+        })
+}
+
+/// Whether a word, or a number joined by one of `joiners`, starts at `i`.
+fn number_after(text: &str, i: usize, joiners: &[char]) -> bool {
+    word_after(text, i)
+        || next_char(text, i).is_some_and(|c| {
+            joiners.contains(&c) && next_char(text, i + 1).is_some_and(|d| d.is_ascii_digit())
+        })
+}
+
+fn email(text: &str, mut s: usize, e: usize) -> Verdict {
+    // `\nbob@x.org` in raw JSON text: the `n` belongs to the escape, not to the address.
+    if text[..s].ends_with('\\') && text[s..].starts_with(['n', 'r', 't', 'b', 'f']) {
+        s += 1;
+        if !next_char(text, s).is_some_and(|c| is_word(c) || "%+-".contains(c)) {
+            return Verdict::Skip;
+        }
+    }
+    let domain = &text[s + text[s..e].find('@').expect("email has @") + 1..e];
+    let first = domain.split('.').next().unwrap_or_default();
+    // Asset names like `icon@2x.png` are not addresses.
+    let retina = first.len() >= 2
+        && first.ends_with(['x', 'X'])
+        && first[..first.len() - 1].bytes().all(|b| b.is_ascii_digit());
+    if retina {
+        Verdict::Skip
+    } else {
+        Verdict::Accept(s, e)
+    }
+}
+
+fn phone_intl(text: &str, s: usize, mut e: usize) -> Verdict {
+    if word_before(text, s) || prev_char(text, s) == Some('+') || word_after(text, e) {
+        return Verdict::Retry;
+    }
+    let digits = |t: &str| t.bytes().filter(u8::is_ascii_digit).count();
+    while digits(&text[s..e]) > 15 {
+        match text[s..e].rfind(|c: char| !c.is_ascii_digit()) {
+            Some(i) if i > 0 => e = s + i,
+            _ => return Verdict::Retry,
+        }
+    }
+    let (n, t) = (digits(&text[s..e]), &text[s..e]);
+    if (8..=15).contains(&n)
+        && t.ends_with(|c: char| c.is_ascii_digit())
+        && t.matches('(').count() == t.matches(')').count()
+    {
+        Verdict::Accept(s, e)
+    } else {
+        Verdict::Retry
+    }
+}
+
+fn phone_nanp(text: &str, s: usize, e: usize) -> Verdict {
+    let before = if text[s..].starts_with('(') {
+        word_before(text, s)
+    } else {
+        number_before(text, s, &['.', ',', '-', '/', '+'])
+    };
+    if before || number_after(text, e, &['.', ',', '-', '/']) {
+        Verdict::Retry
+    } else {
+        Verdict::Accept(s, e)
+    }
+}
+
+/// Cards inside one run of digit groups `text[start..end]` (groups joined by single spaces or dashes).
+fn cards(text: &str, start: usize, end: usize, out: &mut dyn FnMut(usize, usize)) {
+    if end - start < 13 {
+        return;
+    }
+    let run = &text[start..end];
+    let mut groups = Vec::new(); // (start, end) of each digit group, relative to `run`
+    let mut g = 0;
+    for (i, b) in run.bytes().enumerate() {
+        if !b.is_ascii_digit() {
+            groups.push((g, i));
+            g = i + 1;
+        }
+    }
+    groups.push((g, run.len()));
+    let left_open = !number_before(text, start, &['.', ',']);
+    let right_open = !number_after(text, end, &['.', ',']);
+    let mut i = 0;
+    'starts: while i < groups.len() {
+        if i > 0 || left_open {
+            // Each group has a digit, so more than 19 groups never fit in one card.
+            for j in (i..groups.len().min(i + 19)).rev() {
+                let digits: usize = groups[i..=j].iter().map(|(a, b)| b - a).sum();
+                let open = j + 1 < groups.len() || right_open;
+                let (s, e) = (groups[i].0, groups[j].1);
+                if (13..=19).contains(&digits)
+                    && open
+                    && card_shape(run, &groups[i..=j])
+                    && luhn(&run[s..e])
+                {
+                    out(start + s, start + e);
+                    i = j + 1;
+                    continue 'starts;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// One block of 13–19 digits, or groups like `4-4-4-4` and `4-6-5` with one kind of separator.
+fn card_shape(run: &str, groups: &[(usize, usize)]) -> bool {
+    let first = run.as_bytes()[groups[0].0];
+    if !(b'2'..=b'6').contains(&first) {
+        return false;
+    }
+    let [head, rest @ ..] = groups else {
+        return false;
+    };
+    if rest.is_empty() {
+        return true;
+    }
+    let sep = run.as_bytes()[head.1];
+    head.1 - head.0 == 4
+        && rest
+            .iter()
+            .all(|(a, b)| (3..=6).contains(&(b - a)) && run.as_bytes()[a - 1] == sep)
+}
+
+/// The Luhn checksum of the digits in `s` (other characters ignored).
+fn luhn(s: &str) -> bool {
+    let mut sum = 0;
+    for (k, d) in s.bytes().rev().filter(u8::is_ascii_digit).enumerate() {
+        let d = u32::from(d - b'0');
+        sum += if k % 2 == 1 {
+            if d > 4 {
+                2 * d - 9
+            } else {
+                2 * d
+            }
+        } else {
+            d
+        };
+    }
+    sum % 10 == 0
+}
+
+fn iban(text: &str, s: usize, e: usize) -> Verdict {
+    if word_before(text, s) {
+        return Verdict::Retry;
+    }
+    let ends = std::iter::once(e).chain(text[s..e].rmatch_indices(' ').map(|(i, _)| s + i));
+    for end in ends {
+        if (end == e && word_after(text, e)) || !iban_checksum(&text[s..end]) {
+            continue;
+        }
+        return Verdict::Accept(s, end);
+    }
+    Verdict::Retry
+}
+
+/// ISO 13616 mod-97 check of an upper-case IBAN, spaces ignored.
+fn iban_checksum(s: &str) -> bool {
+    let chars: Vec<u8> = s.bytes().filter(|b| *b != b' ').collect();
+    if !(15..=34).contains(&chars.len()) {
+        return false;
+    }
+    let mut rem: u32 = 0;
+    for &b in chars[4..].iter().chain(&chars[..4]) {
+        rem = match b {
+            b'0'..=b'9' => (rem * 10 + u32::from(b - b'0')) % 97,
+            _ => (rem * 100 + u32::from(b - b'A') + 10) % 97,
+        };
+    }
+    rem == 1
+}
+
+fn ipv4(text: &str, s: usize, e: usize) -> Verdict {
+    if number_before(text, s, &['.']) || number_after(text, e, &['.']) {
+        Verdict::Retry
+    } else {
+        Verdict::Accept(s, e)
+    }
+}
+
+fn ipv6(text: &str, s: usize, e: usize) -> Verdict {
+    if word_before(text, s) || matches!(prev_char(text, s), Some(':' | '.')) || word_after(text, e)
+    {
+        return Verdict::Retry;
+    }
+    let mut end = e;
+    let parses = |end: usize| text[s..end].parse::<Ipv6Addr>().is_ok();
+    if !parses(end) {
+        if let Some(dot) = text[s..end].find('.') {
+            end = s + dot;
+        }
+        if text[s..end].ends_with(':') && !text[s..end].ends_with("::") {
+            end -= 1;
+        }
+        if !parses(end) {
+            return Verdict::Retry;
+        }
+    }
+    let addr = &text[s..end];
+    if !addr.bytes().any(|b| b.is_ascii_digit()) || next_char(text, e) == Some(':') {
+        return Verdict::Retry;
+    }
+    // `xs[1::2]` is a slice, not an address; `[::1]:8080` is.
+    let slice = prev_char(text, s) == Some('[')
+        && text[end..].starts_with(']')
+        && !text[end..].starts_with("]:")
+        && addr.split(':').filter(|g| !g.is_empty()).count() < 3;
+    if slice {
+        Verdict::Retry
+    } else {
+        Verdict::Accept(s, end)
+    }
+}
+
+fn secret(text: &str, s: usize, e: usize) -> Verdict {
+    if word_before(text, s) || word_after(text, e) {
+        return Verdict::Skip;
+    }
+    let m = &text[s..e];
+    // `sk-` keys are random: a lower-case slug like `sk-long-kebab-name-here` is not one.
+    if m.starts_with("sk-")
+        && !m
+            .bytes()
+            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
+        return Verdict::Skip;
+    }
+    Verdict::Accept(s, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn_accepts_test_cards_only() {
+        assert!(luhn("4111 1111 1111 1111"));
+        assert!(luhn("5500-0000-0000-0004"));
+        assert!(luhn("378282246310005"));
+        assert!(!luhn("4111111111111112"));
+    }
+
+    #[test]
+    fn iban_checksum_is_mod_97() {
+        assert!(iban_checksum("GB82 WEST 1234 5698 7654 32"));
+        assert!(iban_checksum("DE89370400440532013000"));
+        assert!(!iban_checksum("GB82 WEST 1234 5698 7654 33"));
+        assert!(!iban_checksum("GB82WEST"));
+    }
+
+    #[test]
+    fn escapes_are_not_words() {
+        assert!(!word_before(r"a\n4111", 3));
+        assert!(word_before("an4111", 2));
+        assert!(number_before("1.5", 2, &['.']));
+        assert!(!number_before("a.5", 2, &['.']));
+        assert!(number_after("1.2.3.4.5", 7, &['.']));
+    }
+
+    #[test]
+    fn hints_see_the_triggers() {
+        let h = Hints::of("a@b 1 : <");
+        assert!(h.at && h.digit && h.colon && h.angle);
+        let h = Hints::of("plain words");
+        assert!(!h.at && !h.digit && !h.colon && !h.angle);
+    }
+
+    #[test]
+    fn values_normalize_to_one_key() {
+        assert_eq!(
+            normalize(Kind::Email, "Alice@Example.COM"),
+            "alice@example.com"
+        );
+        assert_eq!(
+            normalize(Kind::Card, "4111-1111 1111 1111"),
+            "4111111111111111"
+        );
+        assert_eq!(normalize(Kind::Phone, "+1 (555) 123-4567"), "+15551234567");
+        assert_eq!(normalize(Kind::Secret, "sk-AbC"), "sk-AbC");
+    }
+}
