@@ -115,7 +115,8 @@ async fn candidate_outcomes_are_classified_and_retried_sensibly() {
     .await;
     println!("all candidates settled in {:?}", started.elapsed());
 
-    let rows: Vec<(String, Option<String>, i32, String, Option<String>)> = sqlx::query_as(
+    type Row = (String, Option<String>, i32, String, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT r.candidate, r.error_class, r.attempts, d.verdict, r.error_message
          FROM replays r JOIN diffs d ON d.replay_id = r.id ORDER BY r.candidate",
     )
