@@ -16,6 +16,8 @@ use crate::replay::{Candidate, Limits, Worker};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
 use crate::tap::capture::{spawn_capture_task, CaptureRules};
+use crate::tap::redact::Redactor;
+use crate::tap::sample::CapturePolicy;
 use crate::tap::{self, Tap};
 use crate::telemetry::Metrics;
 use crate::{http_client, ui};
@@ -194,12 +196,22 @@ impl Application {
 
         if roles.tap {
             let publisher = bus.as_ref().expect("bus exists for taps").publisher.clone();
+            let redactor = Redactor::new(&config.tap.redact)
+                .map_err(|e| AppError::Config(ConfigError::Invalid(format!("tap.redact: {e}"))))?;
             let rules = CaptureRules {
                 tag_headers: config.tap.tag_headers.clone(),
                 redact_headers: config.tap.redact_headers.clone(),
+                redactor: Arc::new(redactor),
             };
-            let (queue, capture_task) =
-                spawn_capture_task(config.tap.capture_queue, rules, publisher, metrics.clone());
+            let policy = CapturePolicy::new(&config.tap)
+                .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?;
+            let (queue, capture_task) = spawn_capture_task(
+                config.tap.capture_queue,
+                rules,
+                policy,
+                publisher,
+                metrics.clone(),
+            );
             let tap_state = Tap::new(&config.tap, http.clone(), queue, metrics.clone())
                 .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?;
             let tap_state = Arc::new(tap_state);

@@ -3,6 +3,7 @@
 //! The request path only does a `try_send` of a [`RawCapture`] into a bounded queue; the capture
 //! task parses, strips secrets, encodes and `try_publish`es. Anything full or down: drop and count.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,6 +13,8 @@ use http::HeaderMap;
 use tokio::sync::mpsc;
 
 use super::headers::is_secret;
+use super::redact::Redactor;
+use super::sample::CapturePolicy;
 use super::tee::{BodyEnd, TeeOutcome};
 use crate::bus::{envelope, CapturePublisher};
 use crate::domain::{BodyContent, CapturedBody, Exchange, ExchangeId, StreamStats};
@@ -39,10 +42,45 @@ pub struct RawCapture {
 pub struct CaptureRules {
     pub tag_headers: Vec<String>,
     pub redact_headers: Vec<String>,
+    /// PII and secret masking of bodies and header values.
+    pub redactor: Arc<Redactor>,
 }
 
-/// Build the exchange that gets published: secrets removed, bodies parsed.
+/// Mask PII and secrets in every captured body and header value, consistently within the
+/// exchange. Returns the number of replacements by kind.
+pub fn redact_exchange(ex: &mut Exchange, redactor: &Redactor) -> BTreeMap<String, u64> {
+    let mut session = redactor.session();
+    for body in [&mut ex.request.content, &mut ex.response.content] {
+        match body {
+            BodyContent::Json(v) => session.redact_json(v),
+            BodyContent::Text(t) => {
+                if let Cow::Owned(masked) = session.redact_str(t) {
+                    *t = masked;
+                }
+            }
+            BodyContent::Empty => {}
+        }
+    }
+    for value in ex.request_headers.values_mut().chain(ex.tags.values_mut()) {
+        if let Cow::Owned(masked) = session.redact_str(value) {
+            *value = masked;
+        }
+    }
+    if let Some(err) = ex.stream.as_mut().and_then(|s| s.error.as_mut()) {
+        session.redact_json(err);
+    }
+    session.counts().clone()
+}
+
+/// Build the exchange that gets published: secrets removed, bodies parsed, PII masked.
 pub fn build_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
+    let mut ex = parse_exchange(raw, rules);
+    redact_exchange(&mut ex, &rules.redactor);
+    ex
+}
+
+/// Build the exchange without redaction.
+fn parse_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
     let mut tags = BTreeMap::new();
     let mut request_headers = BTreeMap::new();
     for (name, value) in &raw.request_headers {
@@ -161,6 +199,7 @@ impl CaptureQueue {
 pub fn spawn_capture_task(
     capacity: usize,
     rules: CaptureRules,
+    policy: CapturePolicy,
     publisher: Arc<dyn CapturePublisher>,
     metrics: Metrics,
 ) -> (CaptureQueue, tokio::task::JoinHandle<()>) {
@@ -171,7 +210,25 @@ pub fn spawn_capture_task(
     };
     let task = tokio::spawn(async move {
         while let Some(raw) = rx.recv().await {
-            let exchange = build_exchange(raw, &rules);
+            let by_body = raw.decide_sample_by_body;
+            let mut exchange = parse_exchange(raw, &rules);
+            if !policy.model_allowed(exchange.model.as_deref()) {
+                metrics
+                    .captures_skipped
+                    .with_label_values(&["model_excluded"])
+                    .inc();
+                continue;
+            }
+            if by_body && !policy.sampled_by_body(exchange.request.json()) {
+                metrics
+                    .captures_skipped
+                    .with_label_values(&["sampled_out"])
+                    .inc();
+                continue;
+            }
+            for (kind, n) in redact_exchange(&mut exchange, &rules.redactor) {
+                metrics.redactions.with_label_values(&[&kind]).inc_by(n);
+            }
             if exchange.request.truncated || exchange.response.truncated {
                 metrics.captures_truncated.inc();
             }
@@ -245,7 +302,31 @@ mod tests {
         CaptureRules {
             tag_headers: vec!["x-shadowtap-team".into()],
             redact_headers: vec!["x-internal".into()],
+            redactor: Arc::new(Redactor::new(&crate::config::RedactConfig::default()).unwrap()),
         }
+    }
+
+    #[test]
+    fn bodies_and_header_values_are_redacted_consistently() {
+        let mut r = raw(
+            &[("x-user-email", "ada@example.com")],
+            br#"{"messages":[{"role":"user","content":"Mail ada@example.com, card 4111 1111 1111 1111"}]}"#,
+        );
+        r.response = outcome(
+            br#"{"choices":[{"message":{"content":"Sent to ada@example.com"}}]}"#,
+            false,
+        );
+        let ex = build_exchange(r, &rules());
+        let text = serde_json::to_string(&ex).unwrap();
+        assert!(
+            !text.contains("ada@example.com") && !text.contains("4111"),
+            "{text}"
+        );
+        assert_eq!(ex.request_headers["x-user-email"], "<EMAIL_1>");
+        assert_eq!(
+            ex.response.json().unwrap()["choices"][0]["message"]["content"],
+            "Sent to <EMAIL_1>"
+        );
     }
 
     #[test]

@@ -292,3 +292,85 @@ async fn huge_bodies_and_slow_clients_do_not_stall_others() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn secrets_and_pii_never_reach_the_database() {
+    let app = spawn_app(TestBus::Memory).await;
+    let secret = "sk-proj-Zx81TfQ0aL2mN7pR4sV9wB3cD6eF1gH5";
+    let prompt = "Refund ada.lovelace@example.com, card 4111 1111 1111 1111, IBAN GB82 WEST 1234 5698 7654 32, \
+                  call +44 20 7946 0958 from 203.0.113.42; my key is sk-proj-Zx81TfQ0aL2mN7pR4sV9wB3cD6eF1gH5";
+    let resp = app
+        .http
+        .post(format!("http://{}/v1/chat/completions", app.tap))
+        .bearer_auth(secret)
+        .header("api-key", secret)
+        .header("cookie", format!("session={secret}"))
+        .header("x-shadowtap-team", "billing")
+        .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let answer: Value = resp.json().await.unwrap();
+    assert!(
+        answer["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("ada.lovelace@example.com"),
+        "the client's own traffic is never altered"
+    );
+    wait_until(Duration::from_secs(20), "diffs", || async {
+        count(&app.store, "SELECT count(*) FROM diffs").await == 2
+    })
+    .await;
+
+    let mut everything = String::new();
+    for table in ["exchanges", "replays", "diffs", "dead_letters"] {
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
+        everything.extend(rows);
+    }
+    for leaked in [
+        secret,
+        "ada.lovelace@example.com",
+        "4111 1111 1111 1111",
+        "GB82 WEST",
+        "7946 0958",
+        "203.0.113.42",
+    ] {
+        assert!(
+            !everything.contains(leaked),
+            "{leaked} reached the database"
+        );
+    }
+    for placeholder in [
+        "<EMAIL_1>",
+        "<CARD_1>",
+        "<IBAN_1>",
+        "<PHONE_1>",
+        "<IP_1>",
+        "<SECRET_1>",
+    ] {
+        assert!(
+            everything.contains(placeholder),
+            "{placeholder} missing: {everything}"
+        );
+    }
+    let tags: Value = sqlx::query_scalar("SELECT tags FROM exchanges")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(tags, json!({"team": "billing"}));
+    let metrics = reqwest::get(format!("http://{}/metrics", app.tap))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("shadowtap_redactions_total{kind=\"email\"}"),
+        "{metrics}"
+    );
+}

@@ -283,8 +283,9 @@ fn cards(text: &str, start: usize, end: usize, out: &mut dyn FnMut(usize, usize)
     let right_open = !number_after(text, end, &['.', ',']);
     let mut i = 0;
     'starts: while i < groups.len() {
-        if i > 0 || left_open {
-            // Each group has a digit, so more than 19 groups never fit in one card.
+        let first = groups[i].1 - groups[i].0;
+        if (i > 0 || left_open) && (first == 4 || (13..=19).contains(&first)) {
+            // Every group has a digit, so more than 19 groups never fit in one card.
             for j in (i..groups.len().min(i + 19)).rev() {
                 let digits: usize = groups[i..=j].iter().map(|(a, b)| b - a).sum();
                 let open = j + 1 < groups.len() || right_open;
@@ -304,23 +305,22 @@ fn cards(text: &str, start: usize, end: usize, out: &mut dyn FnMut(usize, usize)
     }
 }
 
-/// One block of 13–19 digits, or groups like `4-4-4-4` and `4-6-5` with one kind of separator.
+/// One block of 13–19 digits, or the printed layouts `4-4-4-4(-1..4)`, `4-6-4` and `4-6-5`
+/// with one kind of separator; issuers start with 2 to 6.
 fn card_shape(run: &str, groups: &[(usize, usize)]) -> bool {
-    let first = run.as_bytes()[groups[0].0];
-    if !(b'2'..=b'6').contains(&first) {
+    let bytes = run.as_bytes();
+    if !(b'2'..=b'6').contains(&bytes[groups[0].0]) {
         return false;
     }
-    let [head, rest @ ..] = groups else {
-        return false;
-    };
-    if rest.is_empty() {
+    let len = |g: &(usize, usize)| g.1 - g.0;
+    let [head, rest @ .., last] = groups else {
         return true;
-    }
-    let sep = run.as_bytes()[head.1];
-    head.1 - head.0 == 4
-        && rest
-            .iter()
-            .all(|(a, b)| (3..=6).contains(&(b - a)) && run.as_bytes()[a - 1] == sep)
+    };
+    let sep = bytes[head.1];
+    let amex = rest.len() == 1 && len(&rest[0]) == 6 && (4..=5).contains(&len(last));
+    let layout = len(head) == 4 && amex
+        || (len(head) == 4 && rest.iter().all(|g| len(g) == 4) && (1..=4).contains(&len(last)));
+    layout && groups[1..].iter().all(|(a, _)| bytes[a - 1] == sep)
 }
 
 /// The Luhn checksum of the digits in `s` (other characters ignored).
@@ -398,14 +398,17 @@ fn ipv6(text: &str, s: usize, e: usize) -> Verdict {
         }
     }
     let addr = &text[s..end];
-    if !addr.bytes().any(|b| b.is_ascii_digit()) || next_char(text, e) == Some(':') {
+    let groups = addr.split(':').filter(|g| !g.is_empty()).count();
+    // `::1` is an address, `1::` in prose is not worth the risk.
+    let lone = groups < 2 && !addr.starts_with("::");
+    if lone || !addr.bytes().any(|b| b.is_ascii_digit()) || next_char(text, e) == Some(':') {
         return Verdict::Retry;
     }
     // `xs[1::2]` is a slice, not an address; `[::1]:8080` is.
     let slice = prev_char(text, s) == Some('[')
         && text[end..].starts_with(']')
         && !text[end..].starts_with("]:")
-        && addr.split(':').filter(|g| !g.is_empty()).count() < 3;
+        && groups < 3;
     if slice {
         Verdict::Retry
     } else {
