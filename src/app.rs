@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::bus::{self, Bus, BusError};
 use crate::config::{BusKind, Config, ConfigError, EnvLookup};
+use crate::diff::semantic::Semantic;
 use crate::replay::{Candidate, Limits, Worker};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
@@ -184,12 +185,22 @@ impl Application {
                     ),
                     source,
                 })?;
+            let semantic = if config.diff.semantic {
+                Some(
+                    Semantic::load(&config.diff.embedding)
+                        .map_err(|e| AppError::Config(ConfigError::Invalid(e.to_string())))?,
+                )
+            } else {
+                tracing::warn!("semantic comparison is off (diff.semantic = false): verdicts rely on structure and wording");
+                None
+            };
             let worker = Worker::new(
                 store,
                 http.clone(),
                 candidates,
                 metrics.clone(),
                 config.worker.max_in_flight,
+                semantic,
             );
             shutdown.spawn(worker.run(source, shutdown.token()));
         }

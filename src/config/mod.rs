@@ -27,6 +27,54 @@ pub struct Config {
     pub ui: UiConfig,
     pub candidates: Vec<CandidateConfig>,
     pub control: ControlConfig,
+    pub diff: DiffConfig,
+}
+
+/// The differ.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiffConfig {
+    /// Compare answers by meaning with a local sentence-embedding model.
+    pub semantic: bool,
+    pub embedding: EmbeddingConfig,
+}
+
+impl Default for DiffConfig {
+    fn default() -> Self {
+        Self {
+            semantic: true,
+            embedding: EmbeddingConfig::default(),
+        }
+    }
+}
+
+/// The local embedding model (all-MiniLM-L6-v2 via fastembed and ONNX Runtime).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddingConfig {
+    /// Folder with model.onnx, tokenizer.json, config.json, special_tokens_map.json, tokenizer_config.json
+    /// (default: the folder scripts/lib.sh provisions under ~/.cache/shadowtap/models).
+    pub model_dir: Option<std::path::PathBuf>,
+    /// ONNX Runtime shared library (default: ORT_DYLIB_PATH, else the provisioned one in the cache).
+    pub ort_library: Option<std::path::PathBuf>,
+    /// Texts per model call.
+    pub batch_size: usize,
+    /// Embeddings kept in memory, by content hash.
+    pub cache_entries: usize,
+    /// Long answers are split into chunks of at most this many words (the model reads 256 tokens).
+    pub max_chunk_words: usize,
+}
+
+impl Default for EmbeddingConfig {
+    fn default() -> Self {
+        Self {
+            model_dir: None,
+            ort_library: None,
+            batch_size: 32,
+            cache_entries: 20_000,
+            max_chunk_words: 150,
+        }
+    }
 }
 
 /// The reverse proxy in front of the production provider.

@@ -4,6 +4,7 @@
 
 pub mod json_tree;
 pub mod score;
+pub mod semantic;
 pub mod structural;
 pub mod text;
 
@@ -12,10 +13,18 @@ use serde_json::Value;
 use crate::domain::{DiffOutcome, ErrorClass, Finding, FindingKind, Severity, Verdict};
 use crate::openai::ChatView;
 
-/// Word similarity below which answers are flagged as diverging in wording.
+/// Word similarity below which answers are flagged as worded differently.
 pub const TEXT_SIMILARITY_THRESHOLD: f64 = 0.35;
 /// Candidate/production length ratio outside `[1/x, x]` is flagged.
 pub const LENGTH_RATIO_THRESHOLD: f64 = 2.5;
+/// Semantic similarity below which the meaning is flagged as different (minor)…
+pub const SEMANTIC_MINOR_THRESHOLD: f64 = 0.80;
+/// …and below which it is a regression.
+pub const SEMANTIC_MAJOR_THRESHOLD: f64 = 0.60;
+/// How far below the control's own similarity a candidate must fall to count (noise margin).
+pub const NOISE_MARGIN: f64 = 0.05;
+/// Word similarity above which a flipped negation is a regression (mostly the same words).
+pub const NEGATION_WORD_SIMILARITY: f64 = 0.6;
 
 /// What the candidate side of a comparison is.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +38,28 @@ pub enum CandidateSide<'a> {
     Malformed { answer: &'a Value, message: &'a str },
 }
 
+/// How much production disagrees with itself on this exchange (from the control replay).
+#[derive(Debug, Clone, Default)]
+pub struct Noise {
+    /// Control vs production semantic similarity.
+    pub semantic: Option<f64>,
+    /// Control vs production word similarity.
+    pub text_similarity: Option<f64>,
+    /// Findings of control vs production: the same finding on a candidate is noise.
+    pub findings: Vec<Finding>,
+}
+
+impl Noise {
+    /// The noise floor measured by a control comparison.
+    pub fn from_control(outcome: &DiffOutcome) -> Self {
+        Self {
+            semantic: outcome.semantic_similarity,
+            text_similarity: outcome.text_similarity,
+            findings: outcome.findings.clone(),
+        }
+    }
+}
+
 /// Inputs of one comparison.
 #[derive(Debug, Clone, Copy)]
 pub struct DiffInput<'a> {
@@ -37,6 +68,10 @@ pub struct DiffInput<'a> {
     /// Production's response body.
     pub production: &'a Value,
     pub candidate: CandidateSide<'a>,
+    /// Semantic similarity of the two answer texts, computed by the caller (see [`semantic`]).
+    pub semantic: Option<f64>,
+    /// The noise floor, when a control replay exists.
+    pub noise: Option<&'a Noise>,
 }
 
 fn finding(kind: FindingKind, path: &str, severity: Severity, message: String) -> Finding {
@@ -50,28 +85,55 @@ fn finding(kind: FindingKind, path: &str, severity: Severity, message: String) -
     }
 }
 
+fn measured(mut f: Finding, value: f64, threshold: f64) -> Finding {
+    f.value = Some(value);
+    f.threshold = Some(threshold);
+    f
+}
+
+/// The answer text of a chat completion (first choice's content), if any.
+pub fn answer_text(response: &Value) -> Option<String> {
+    ChatView::parse(response)?
+        .first()?
+        .content
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+}
+
+fn failure(kind: FindingKind, verdict: Verdict, message: String) -> DiffOutcome {
+    DiffOutcome {
+        verdict,
+        score: 1.0,
+        text_similarity: None,
+        semantic_similarity: None,
+        noise_semantic: None,
+        findings: vec![finding(kind, "", Severity::Critical, message)],
+    }
+}
+
 /// Compare a candidate answer with production's.
 pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
     let answer = match input.candidate {
         CandidateSide::Failed { class, message } => {
-            let (kind, verdict) = if class.is_incompatibility() {
-                (FindingKind::Incompatible, Verdict::Incompatible)
+            return if class.is_incompatibility() {
+                failure(
+                    FindingKind::Incompatible,
+                    Verdict::Incompatible,
+                    format!("{class}: {message}"),
+                )
             } else if class == ErrorClass::MalformedResponse {
                 // The candidate answered, but with something unusable: a quality problem.
-                (FindingKind::ResponseShape, Verdict::Regression)
-            } else {
-                (FindingKind::CandidateError, Verdict::Error)
-            };
-            return DiffOutcome {
-                verdict,
-                score: 1.0,
-                text_similarity: None,
-                findings: vec![finding(
-                    kind,
-                    "",
-                    Severity::Critical,
+                failure(
+                    FindingKind::ResponseShape,
+                    Verdict::Regression,
                     format!("{class}: {message}"),
-                )],
+                )
+            } else {
+                failure(
+                    FindingKind::CandidateError,
+                    Verdict::Error,
+                    format!("{class}: {message}"),
+                )
             };
         }
         CandidateSide::Answer(v) => v,
@@ -80,88 +142,216 @@ pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
                 candidate: CandidateSide::Answer(answer),
                 ..*input
             });
+            let why = format!("the candidate's answer is malformed: {message}");
             out.findings.insert(
                 0,
-                finding(
-                    FindingKind::ResponseShape,
-                    "",
-                    Severity::Critical,
-                    format!("the candidate's answer is malformed: {message}"),
-                ),
+                finding(FindingKind::ResponseShape, "", Severity::Critical, why),
             );
             out.verdict = Verdict::Regression;
-            out.score = score::score(&out.findings, out.text_similarity);
+            out.score = score::score(&out.findings, out.text_similarity, out.semantic_similarity);
             return out;
         }
     };
     let Some(cand) = ChatView::parse(answer) else {
-        let findings = vec![finding(
-            FindingKind::ResponseShape,
-            "",
-            Severity::Critical,
-            "the candidate's response is not a chat completion (no `choices` array)".into(),
-        )];
-        return DiffOutcome {
-            verdict: Verdict::Regression,
-            score: 1.0,
-            text_similarity: None,
-            findings,
-        };
+        let why =
+            "the candidate's response is not a chat completion (no `choices` array)".to_owned();
+        return failure(FindingKind::ResponseShape, Verdict::Regression, why);
     };
     let prod = ChatView::parse(input.production).unwrap_or_default();
     let mut findings = structural::findings(input.request, &prod, &cand);
 
-    let text_similarity = match (
-        prod.first().and_then(|c| c.content.as_deref()),
-        cand.first().and_then(|c| c.content.as_deref()),
-    ) {
-        (Some(p), Some(c)) if !p.trim().is_empty() || !c.trim().is_empty() => {
+    let texts = (
+        prod.first()
+            .and_then(|c| c.content.as_deref())
+            .filter(|t| !t.trim().is_empty()),
+        cand.first()
+            .and_then(|c| c.content.as_deref())
+            .filter(|t| !t.trim().is_empty()),
+    );
+    let (text_similarity, semantic_similarity) = match texts {
+        (Some(p), Some(c)) => {
             let sim = text::word_similarity(p, c);
-            text_findings(p, c, sim, &mut findings);
-            Some(sim)
+            let semantic = input.semantic.map(|s| s.clamp(-1.0, 1.0));
+            text_findings(p, c, sim, semantic, input.noise, &mut findings);
+            (Some(sim), semantic)
         }
-        _ => None,
+        _ => (None, None),
     };
+    if let Some(noise) = input.noise {
+        discount_noise(&mut findings, noise);
+    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     DiffOutcome {
         verdict: score::verdict(&findings, text_similarity),
-        score: score::score(&findings, text_similarity),
+        score: score::score(&findings, text_similarity, semantic_similarity),
         text_similarity,
+        semantic_similarity,
+        noise_semantic: input.noise.and_then(|n| n.semantic),
         findings,
     }
 }
 
-/// Wording and length findings (only when nothing structural already explains the answer).
-fn text_findings(p: &str, c: &str, sim: f64, findings: &mut Vec<Finding>) {
-    if findings.iter().any(|f| f.severity >= Severity::Major)
-        || p.trim().is_empty()
-        || c.trim().is_empty()
-    {
+/// Findings production also shows against itself (same kind and place) are noise, not regressions.
+fn discount_noise(findings: &mut [Finding], noise: &Noise) {
+    for f in findings.iter_mut().filter(|f| f.severity > Severity::Info) {
+        let also_in_control = noise
+            .findings
+            .iter()
+            .any(|n| n.kind == f.kind && n.path == f.path && n.severity > Severity::Info);
+        if also_in_control {
+            f.severity = Severity::Info;
+            f.message
+                .push_str(" — production varies here too (control replay), so this is noise");
+        }
+    }
+}
+
+/// Thresholds for semantic similarity, lowered to the noise floor when production itself varies.
+fn semantic_thresholds(noise: Option<&Noise>) -> (f64, f64) {
+    match noise.and_then(|n| n.semantic) {
+        Some(floor) => {
+            let minor = SEMANTIC_MINOR_THRESHOLD.min(floor - NOISE_MARGIN);
+            (minor, SEMANTIC_MAJOR_THRESHOLD.min(minor - 0.2))
+        }
+        None => (SEMANTIC_MINOR_THRESHOLD, SEMANTIC_MAJOR_THRESHOLD),
+    }
+}
+
+/// Findings about the answer texts: meaning, numbers, negation, language, formatting, wording, length.
+fn text_findings(
+    p: &str,
+    c: &str,
+    sim: f64,
+    semantic: Option<f64>,
+    noise: Option<&Noise>,
+    findings: &mut Vec<Finding>,
+) {
+    if findings.iter().any(|f| f.severity >= Severity::Major) {
         return;
     }
     let path = "choices[0].message.content";
-    if sim < TEXT_SIMILARITY_THRESHOLD {
-        let mut f = finding(
-            FindingKind::TextDivergence,
+    // JSON answers are compared as trees by the structural differ.
+    let is_json = |t: &str| {
+        serde_json::from_str::<Value>(t.trim()).is_ok_and(|v| v.is_object() || v.is_array())
+    };
+    if is_json(p) {
+        return;
+    }
+    let (minor_at, major_at) = semantic_thresholds(noise);
+    let same_meaning = semantic.is_some_and(|s| s >= minor_at);
+    if let Some(s) = semantic {
+        if s < minor_at {
+            let severity = if s < major_at {
+                Severity::Major
+            } else {
+                Severity::Minor
+            };
+            let f = finding(
+                FindingKind::SemanticDivergence,
+                path,
+                severity,
+                format!("the answers mean different things (semantic similarity {s:.2})"),
+            );
+            findings.push(measured(
+                f,
+                s,
+                if s < major_at { major_at } else { minor_at },
+            ));
+        }
+    }
+    let (pn, cn) = (text::numbers(p), text::numbers(c));
+    if pn != cn && !(pn.is_empty() && cn.is_empty()) {
+        let missing: Vec<&str> = pn
+            .iter()
+            .filter(|n| !cn.contains(n))
+            .map(String::as_str)
+            .collect();
+        let added: Vec<&str> = cn
+            .iter()
+            .filter(|n| !pn.contains(n))
+            .map(String::as_str)
+            .collect();
+        // Dropping numbers production gave, or giving different ones, changes facts.
+        if !missing.is_empty() {
+            let message = if added.is_empty() {
+                format!(
+                    "numbers missing from the candidate's answer: {}",
+                    missing.join(", ")
+                )
+            } else {
+                format!(
+                    "numbers changed: {} → {}",
+                    missing.join(", "),
+                    added.join(", ")
+                )
+            };
+            findings.push(finding(
+                FindingKind::NumbersChanged,
+                path,
+                Severity::Major,
+                message,
+            ));
+        }
+    }
+    if sim >= NEGATION_WORD_SIMILARITY && text::negation_flipped(p, c) {
+        let f = finding(
+            FindingKind::Negation,
             path,
-            Severity::Minor,
-            format!("the answers share few words (word similarity {sim:.2})"),
+            Severity::Major,
+            "a negation appeared or disappeared in otherwise similar text".into(),
         );
-        f.value = Some(sim);
-        f.threshold = Some(TEXT_SIMILARITY_THRESHOLD);
-        findings.push(f);
+        findings.push(measured(f, sim, NEGATION_WORD_SIMILARITY));
+    }
+    if let (Some(lp), Some(lc)) = (text::language(p), text::language(c)) {
+        if lp != lc {
+            let message = format!("the answer switched language from {lp} to {lc}");
+            findings.push(finding(
+                FindingKind::LanguageSwitch,
+                path,
+                Severity::Major,
+                message,
+            ));
+        }
+    }
+    let (bp, bc) = (text::code_blocks(p), text::code_blocks(c));
+    if bp != bc {
+        let severity = if bp > 0 && bc == 0 {
+            Severity::Major
+        } else {
+            Severity::Minor
+        };
+        let message = format!("code blocks: production {bp}, candidate {bc}");
+        findings.push(finding(FindingKind::Formatting, path, severity, message));
+    }
+    if sim < TEXT_SIMILARITY_THRESHOLD {
+        let (severity, message) = if same_meaning {
+            (
+                Severity::Info,
+                format!("worded differently (word similarity {sim:.2}) but with the same meaning"),
+            )
+        } else if semantic.is_some() {
+            (
+                Severity::Info,
+                format!("worded differently (word similarity {sim:.2})"),
+            )
+        } else {
+            (
+                Severity::Minor,
+                format!("the answers share few words (word similarity {sim:.2})"),
+            )
+        };
+        let f = finding(FindingKind::TextDivergence, path, severity, message);
+        findings.push(measured(f, sim, TEXT_SIMILARITY_THRESHOLD));
     }
     let ratio = c.chars().count() as f64 / p.chars().count().max(1) as f64;
     if !(1.0 / LENGTH_RATIO_THRESHOLD..=LENGTH_RATIO_THRESHOLD).contains(&ratio) {
-        let mut f = finding(
+        let f = finding(
             FindingKind::LengthRatio,
             path,
             Severity::Minor,
             format!("the candidate's answer is {ratio:.1}× as long as production's"),
         );
-        f.value = Some(ratio);
-        f.threshold = Some(LENGTH_RATIO_THRESHOLD);
-        findings.push(f);
+        findings.push(measured(f, ratio, LENGTH_RATIO_THRESHOLD));
     }
 }
 
@@ -181,6 +371,8 @@ mod tests {
             request: None,
             production: &p,
             candidate: CandidateSide::Answer(&p),
+            semantic: None,
+            noise: None,
         });
         assert_eq!(out.verdict, Verdict::Same);
         assert_eq!(out.score, 0.0);
@@ -194,6 +386,8 @@ mod tests {
             request: None,
             production: &p,
             candidate: CandidateSide::Answer(&c),
+            semantic: None,
+            noise: None,
         });
         assert_eq!(out.verdict, Verdict::Noise, "{out:?}");
         assert!(out.score > 0.0 && out.score < 0.2, "{}", out.score);
@@ -209,6 +403,8 @@ mod tests {
                 class: ErrorClass::RateLimited,
                 message: "429",
             },
+            semantic: None,
+            noise: None,
         });
         assert_eq!(out.verdict, Verdict::Error);
         let out = compare(&DiffInput {
@@ -218,6 +414,8 @@ mod tests {
                 class: ErrorClass::UnsupportedParameter,
                 message: "logit_bias",
             },
+            semantic: None,
+            noise: None,
         });
         assert_eq!(out.verdict, Verdict::Incompatible);
     }
@@ -230,6 +428,8 @@ mod tests {
             request: None,
             production: &p,
             candidate: CandidateSide::Answer(&c),
+            semantic: None,
+            noise: None,
         });
         assert_eq!(out.verdict, Verdict::Regression);
         assert_eq!(out.findings[0].kind, FindingKind::ResponseShape);

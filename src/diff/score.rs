@@ -2,8 +2,9 @@
 //!
 //! Score (0 = identical, 1 = completely different):
 //! `S = 1 − Π(1 − wᵢ)` over findings, with severity weights info 0, minor 0.3, major 0.8, critical 1;
-//! `T = 1 − text_similarity` (0 when there is no text on either side);
-//! `score = 1 − (1 − S)(1 − T/2)`. Structural problems dominate; wording alone moves the score at most halfway.
+//! `T = 1 − semantic_similarity` when the meaning was compared, else `1 − word_similarity`
+//! (0 when there is no text on either side);
+//! `score = 1 − (1 − S)(1 − T/2)`. Structural problems dominate; text alone moves the score at most halfway.
 //!
 //! Verdict: any major/critical finding → regression; any minor → minor; no findings and identical
 //! text → same; otherwise → noise.
@@ -11,13 +12,21 @@
 use crate::domain::{Finding, Severity, Verdict};
 
 /// Combined divergence score, see the module docs.
-pub fn score(findings: &[Finding], text_similarity: Option<f64>) -> f64 {
+pub fn score(
+    findings: &[Finding],
+    text_similarity: Option<f64>,
+    semantic_similarity: Option<f64>,
+) -> f64 {
     let structural = 1.0
         - findings
             .iter()
             .map(|f| 1.0 - f.severity.weight())
             .product::<f64>();
-    let text = 1.0 - text_similarity.unwrap_or(1.0).clamp(0.0, 1.0);
+    let text = 1.0
+        - semantic_similarity
+            .or(text_similarity)
+            .unwrap_or(1.0)
+            .clamp(0.0, 1.0);
     (1.0 - (1.0 - structural) * (1.0 - text / 2.0)).clamp(0.0, 1.0)
 }
 
@@ -50,12 +59,16 @@ mod tests {
 
     #[test]
     fn score_is_bounded_and_monotone() {
-        assert_eq!(score(&[], Some(1.0)), 0.0);
-        assert_eq!(score(&[], None), 0.0);
-        assert!((score(&[], Some(0.0)) - 0.5).abs() < 1e-9);
-        assert_eq!(score(&[f(Severity::Critical)], Some(1.0)), 1.0);
-        let one = score(&[f(Severity::Minor)], Some(0.8));
-        let two = score(&[f(Severity::Minor), f(Severity::Minor)], Some(0.8));
+        assert_eq!(score(&[], Some(1.0), None), 0.0);
+        assert_eq!(score(&[], None, None), 0.0);
+        assert!(
+            (score(&[], Some(0.1), Some(0.9)) - 0.05).abs() < 1e-9,
+            "meaning wins over wording"
+        );
+        assert!((score(&[], Some(0.0), None) - 0.5).abs() < 1e-9);
+        assert_eq!(score(&[f(Severity::Critical)], Some(1.0), None), 1.0);
+        let one = score(&[f(Severity::Minor)], Some(0.8), None);
+        let two = score(&[f(Severity::Minor), f(Severity::Minor)], Some(0.8), None);
         assert!(0.0 < one && one < two && two < 1.0);
     }
 

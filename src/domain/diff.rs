@@ -108,6 +108,16 @@ pub enum FindingKind {
     JsonStructure,
     TextDivergence,
     LengthRatio,
+    /// The answers mean different things (sentence-embedding similarity).
+    SemanticDivergence,
+    /// Numbers in the answer changed.
+    NumbersChanged,
+    /// A negation appeared or disappeared in otherwise similar text.
+    Negation,
+    /// The answer is in another language.
+    LanguageSwitch,
+    /// Markdown structure (code blocks) changed.
+    Formatting,
 }
 
 impl FindingKind {
@@ -130,6 +140,11 @@ impl FindingKind {
             Self::JsonStructure => "json_structure",
             Self::TextDivergence => "text_divergence",
             Self::LengthRatio => "length_ratio",
+            Self::SemanticDivergence => "semantic_divergence",
+            Self::NumbersChanged => "numbers_changed",
+            Self::Negation => "negation",
+            Self::LanguageSwitch => "language_switch",
+            Self::Formatting => "formatting",
         }
     }
 }
@@ -159,6 +174,12 @@ pub struct DiffOutcome {
     pub score: f64,
     /// Word-level similarity of the answer texts in 0..=1, when both had text.
     pub text_similarity: Option<f64>,
+    /// Meaning-level (embedding cosine) similarity of the answer texts, when computed.
+    #[serde(default)]
+    pub semantic_similarity: Option<f64>,
+    /// The control replay's semantic similarity to production (the noise floor), when there was one.
+    #[serde(default)]
+    pub noise_semantic: Option<f64>,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
 }

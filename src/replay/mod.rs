@@ -25,8 +25,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{envelope, CaptureSource, Delivery};
-use crate::diff::{self, CandidateSide, DiffInput};
-use crate::domain::{ErrorClass, Exchange, ExchangeId, ReplayResult};
+use crate::diff::semantic::Semantic;
+use crate::diff::{self, answer_text, CandidateSide, DiffInput, Noise};
+use crate::domain::{DiffOutcome, ErrorClass, Exchange, ExchangeId, ReplayResult};
 use crate::http_client::HttpClient;
 use crate::openai::ChatView;
 use crate::store::{Store, StoreError};
@@ -43,6 +44,16 @@ pub struct Worker {
     metrics: Metrics,
     max_in_flight: usize,
     exchanges: Arc<ExchangeLocks>,
+    semantic: Option<Semantic>,
+}
+
+/// A stored replay, ready to be diffed.
+struct Replayed<'c> {
+    candidate: &'c Candidate,
+    id: i64,
+    has_diff: bool,
+    answer: Option<Value>,
+    failure: Option<(ErrorClass, String)>,
 }
 
 /// One lock per exchange being processed: a redelivered copy arriving while the first copy is
@@ -109,15 +120,18 @@ fn not_replayable(ex: &Exchange) -> Option<&'static str> {
 }
 
 impl Worker {
-    /// A worker replaying to `candidates`, processing up to `max_in_flight` deliveries at once.
+    /// A worker replaying to `candidates`, processing up to `max_in_flight` deliveries at once,
+    /// comparing meaning with `semantic` when given.
     pub fn new(
         store: Store,
         http: HttpClient,
         candidates: Vec<Candidate>,
         metrics: Metrics,
         max_in_flight: usize,
+        semantic: Option<Semantic>,
     ) -> Self {
         Self {
+            semantic,
             store,
             http,
             candidates: Arc::new(candidates),
@@ -243,9 +257,29 @@ impl Worker {
                 let jobs = self
                     .candidates
                     .iter()
-                    .map(|c| self.replay_and_diff(&exchange, c));
+                    .map(|c| self.replay_phase(&exchange, c));
+                let mut replayed = Vec::new();
                 for r in futures_util::future::join_all(jobs).await {
-                    r?;
+                    replayed.extend(r?);
+                }
+                // The control first: how much production disagrees with itself is the noise floor.
+                let noise = match replayed
+                    .iter()
+                    .find(|r| r.candidate.name.as_str() == CONTROL)
+                {
+                    Some(control) => {
+                        let outcome = self.diff_phase(&exchange, control, None).await?;
+                        Some(Noise::from_control(&outcome)).filter(|_| control.failure.is_none())
+                    }
+                    None => None,
+                };
+                for r in replayed
+                    .iter()
+                    .filter(|r| r.candidate.name.as_str() != CONTROL)
+                {
+                    if !r.has_diff {
+                        self.diff_phase(&exchange, r, noise.as_ref()).await?;
+                    }
                 }
             }
         }
@@ -263,56 +297,69 @@ impl Worker {
             .inc();
     }
 
-    /// Replay to one candidate (unless already done) and store the diff (unless already there).
-    async fn replay_and_diff(&self, ex: &Exchange, c: &Candidate) -> Result<(), StoreError> {
+    /// Replay to one candidate unless already done (or skipped by share or budget).
+    async fn replay_phase<'c>(
+        &self,
+        ex: &Exchange,
+        c: &'c Candidate,
+    ) -> Result<Option<Replayed<'c>>, StoreError> {
         let request = ex.request.json().expect("checked by not_replayable");
         let production = ex.response.json().expect("checked by not_replayable");
-        let existing = self
+        if let Some(existing) = self
             .store
             .find_replay(ex.id.as_uuid(), c.name.as_str())
-            .await?;
-        let (replay_id, answer, failure) = match existing {
-            Some(existing) if existing.has_diff => return Ok(()),
-            Some(existing) => {
-                let failure = existing
-                    .error_class
-                    .as_deref()
-                    .and_then(|s| s.parse::<ErrorClass>().ok())
-                    .map(|class| (class, existing.error_message.clone().unwrap_or_default()));
-                (
-                    existing.id,
-                    existing.response.filter(|_| existing.response_is_json),
-                    failure,
-                )
-            }
-            None => {
-                if !c.takes(&ex.id.to_string()) {
-                    self.skip(c, "share");
-                    return Ok(());
-                }
-                if !c.budget.allows(chrono::Utc::now()) {
-                    self.skip(c, "budget");
-                    tracing::warn!(candidate = %c.name, "daily budget exhausted; not replaying until tomorrow (UTC)");
-                    return Ok(());
-                }
-                let result = self.replay(c, ex, request, production).await;
-                let outcome = result.error_class.map_or("ok", |e| e.as_str());
-                self.metrics
-                    .replays
-                    .with_label_values(&[c.name.as_str(), outcome])
-                    .inc();
-                let id = self.store.insert_replay(&result).await?;
-                let value = result.response.as_ref().and_then(|b| b.json().cloned());
-                (
-                    id,
-                    value,
-                    result
-                        .error_class
-                        .map(|class| (class, result.error_message.unwrap_or_default())),
-                )
-            }
-        };
-        let candidate = match (&failure, &answer) {
+            .await?
+        {
+            let failure = existing
+                .error_class
+                .as_deref()
+                .and_then(|s| s.parse::<ErrorClass>().ok())
+                .map(|class| (class, existing.error_message.clone().unwrap_or_default()));
+            return Ok(Some(Replayed {
+                candidate: c,
+                id: existing.id,
+                has_diff: existing.has_diff,
+                answer: existing.response.filter(|_| existing.response_is_json),
+                failure,
+            }));
+        }
+        if !c.takes(&ex.id.to_string()) {
+            self.skip(c, "share");
+            return Ok(None);
+        }
+        if !c.budget.allows(chrono::Utc::now()) {
+            self.skip(c, "budget");
+            tracing::warn!(candidate = %c.name, "daily budget exhausted; not replaying until tomorrow (UTC)");
+            return Ok(None);
+        }
+        let result = self.replay(c, ex, request, production).await;
+        let outcome = result.error_class.map_or("ok", |e| e.as_str());
+        self.metrics
+            .replays
+            .with_label_values(&[c.name.as_str(), outcome])
+            .inc();
+        let id = self.store.insert_replay(&result).await?;
+        Ok(Some(Replayed {
+            candidate: c,
+            id,
+            has_diff: false,
+            answer: result.response.as_ref().and_then(|b| b.json().cloned()),
+            failure: result
+                .error_class
+                .map(|class| (class, result.error_message.unwrap_or_default())),
+        }))
+    }
+
+    /// Compare one replay with production (stored unless a diff exists already).
+    async fn diff_phase(
+        &self,
+        ex: &Exchange,
+        r: &Replayed<'_>,
+        noise: Option<&Noise>,
+    ) -> Result<DiffOutcome, StoreError> {
+        let request = ex.request.json().expect("checked by not_replayable");
+        let production = ex.response.json().expect("checked by not_replayable");
+        let candidate = match (&r.failure, &r.answer) {
             // A broken but answer-shaped reply is compared as far as it goes (and is a regression).
             (Some((ErrorClass::MalformedResponse, message)), Some(v)) => {
                 CandidateSide::Malformed { answer: v, message }
@@ -324,19 +371,39 @@ impl Worker {
             (None, Some(v)) => CandidateSide::Answer(v),
             (None, None) => CandidateSide::Answer(&Value::Null),
         };
+        let semantic = match (
+            &self.semantic,
+            answer_text(production),
+            r.answer.as_ref().and_then(answer_text),
+        ) {
+            (Some(service), Some(p), Some(c)) if r.failure.is_none() => {
+                match service.similarity(&p, &c).await {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        tracing::warn!(exchange_id = %ex.id, error = %e, "semantic similarity unavailable");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         let outcome = diff::compare(&DiffInput {
             request: Some(request),
             production,
             candidate,
+            semantic,
+            noise,
         });
-        self.metrics
-            .diffs
-            .with_label_values(&[c.name.as_str(), outcome.verdict.as_str()])
-            .inc();
-        tracing::debug!(exchange_id = %ex.id, candidate = %c.name, verdict = %outcome.verdict, "diffed");
-        self.store
-            .insert_diff(replay_id, ex.id, c.name.as_str(), &outcome)
-            .await
+        if !r.has_diff {
+            let name = r.candidate.name.as_str();
+            self.metrics
+                .diffs
+                .with_label_values(&[name, outcome.verdict.as_str()])
+                .inc();
+            tracing::debug!(exchange_id = %ex.id, candidate = name, verdict = %outcome.verdict, "diffed");
+            self.store.insert_diff(r.id, ex.id, name, &outcome).await?;
+        }
+        Ok(outcome)
     }
 
     /// Replay with concurrency slots, pacing and retries. Never fails: failures are classified.

@@ -78,8 +78,9 @@ impl Store {
         outcome: &DiffOutcome,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO diffs (replay_id, exchange_id, candidate, verdict, score, text_similarity, findings)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO diffs (replay_id, exchange_id, candidate, verdict, score, text_similarity, findings,
+                                semantic_similarity, noise_semantic)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (replay_id) DO NOTHING",
         )
         .bind(replay_id)
@@ -89,6 +90,8 @@ impl Store {
         .bind(outcome.score)
         .bind(outcome.text_similarity)
         .bind(scrub_nul(serde_json::to_value(&outcome.findings).unwrap_or_default()))
+        .bind(outcome.semantic_similarity)
+        .bind(outcome.noise_semantic)
         .execute(&self.pool)
         .await?;
         Ok(())

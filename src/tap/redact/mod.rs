@@ -6,6 +6,7 @@
 //! Overlapping matches resolve earliest first, then longest, secrets before everything else.
 //! Existing placeholders are left alone, and redacting a text twice gives the same text as once.
 
+mod checksums;
 mod detectors;
 #[cfg(test)]
 mod tests;
@@ -24,11 +25,17 @@ use detectors::Hints;
 /// Kinds of built-in detectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// `local@domain.tld` addresses → `<EMAIL_n>`.
     Email,
+    /// `+` international numbers and NANP `(555) 123-4567` forms → `<PHONE_n>`.
     Phone,
+    /// Luhn-valid card numbers, plain or grouped → `<CARD_n>`.
     Card,
+    /// Mod-97-valid IBANs, plain or in groups of four → `<IBAN_n>`.
     Iban,
+    /// IPv4 and IPv6 addresses → `<IP_n>`.
     Ip,
+    /// API keys, tokens and `Bearer` credentials → `<SECRET_n>`.
     Secret,
 }
 
@@ -75,10 +82,13 @@ impl FromStr for Kind {
 /// Why a redaction config was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum RedactError {
+    /// A `kinds` entry that is no built-in kind.
     #[error("unknown redaction kind {0:?}: use email, phone, card, iban, ip or secret")]
     UnknownKind(String),
+    /// A custom pattern name that is not `[A-Z0-9_]+` once upper-cased.
     #[error("invalid custom redaction name {0:?}: use letters, digits and `_`")]
     BadName(String),
+    /// A custom pattern whose regular expression does not compile.
     #[error("invalid regular expression of custom redaction pattern `{name}`: {source}")]
     BadPattern { name: String, source: regex::Error },
 }
@@ -107,6 +117,17 @@ pub struct Redactor {
     rules: Vec<Rule>,
     labels: Vec<Label>,
     placeholder: Option<Regex>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self
+            .rules
+            .iter()
+            .map(|r| self.labels[r.label].lower.as_str())
+            .collect();
+        f.debug_struct("Redactor").field("rules", &names).finish()
+    }
 }
 
 /// Redaction gives up looking for matches that only appear once neighbours are masked after this.

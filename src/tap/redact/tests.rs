@@ -45,6 +45,10 @@ fn emails() {
             r#"{"c":"hi\n<EMAIL_1>"}"#,
         ),
         ("José.Núñez@correo.es", "<EMAIL_1>"),
+        (
+            r"to:\u003calice@example.com\u003e",
+            r"to:\u003c<EMAIL_1>\u003e",
+        ),
     ]);
     unchanged(&[
         "@handle",
@@ -111,6 +115,8 @@ fn cards() {
         ),
         ("qty 12 4111 1111 1111 1111", "qty 12 <CARD_1>"),
         (r"pay\n4111111111111111", r"pay\n<CARD_1>"),
+        (r"caf\u00e9 4111111111111111", r"caf\u00e9 <CARD_1>"),
+        (r"\u00a0+1 (555) 123-4567", r"\u00a0<PHONE_1>"),
     ]);
     unchanged(&[
         "4111 1111 1111 1112",
@@ -426,77 +432,5 @@ proptest! {
         let mut s = r.session();
         let once = s.redact_str(&text).into_owned();
         prop_assert_eq!(s.redact_str(&once), once.as_str(), "input {:?}", text);
-    }
-}
-
-#[test]
-fn zz_scratch() {
-    let r = redactor();
-    for t in [
-        "Call me at 555-123-4567 or email me.",
-        "Meeting 10:30-11:45 on 2024-03-15",
-        "Prices: $19.99, 1,000,000, €1.234.567,89",
-        "ISBN 978-3-16-148410-0",
-        "uuid 550e8400-e29b-41d4-a716-446655440000",
-        "sha 3f786850e387550fdab836ed7e6dc881de23001b",
-        "version 1.2.3.4",
-        "timestamp 2024-03-15T10:30:00Z and 2024-03-15 10:30:00.123",
-        "+1 555 123 4567 ext. 89",
-        "Phone: 020 7946 0958",
-        "12:34:56:78 :: a::b::c 1::",
-        "12345678901234567890123",
-        "0x4111111111111111",
-        "MAC 00:1A:2B:3C:4D:5E",
-        "ticket #4111111111111111",
-        "4111 1111 1111 1111 2024",
-        "dates 01/02/2024 12/31/1999 and 1999-12-31",
-        "tel: +49 (0)30 1234567",
-        "ip=127.0.0.1;",
-        "http://user:pass@example.com/path",
-        "See https://example.com/a@b.c",
-        "Token: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.",
-        "bearer: abc",
-        "Authorization: bearer ABCDEFGHIJKLMNOPQRSTUV",
-        "Hi! 😀 mail: ünïcødé@exämple.de",
-        "1.1.1.1 8.8.8.8",
-        "+7 (495) 123-45-67",
-        "+86 138 0013 8000",
-        "(555)123-4567",
-        "Score 3.14159265358979",
-        "phone:+15551234567",
-        "Lat 40.7128, Lon -74.0060",
-        "order 2024-555-123-4567",
-    ] {
-        println!("{t:?}\n  -> {:?}", r.session().redact_str(t));
-    }
-    let big = "The quick brown fox jumps over the lazy dog 2024, v1.2.3 at 10:30. ".repeat(16_000);
-    let t = std::time::Instant::now();
-    let mut s = r.session();
-    assert!(matches!(s.redact_str(&big), Cow::Borrowed(_)));
-    println!("clean {} bytes: {:?}", big.len(), t.elapsed());
-    let dirty = "Mail alice@example.com or 555-123-4567, card 4111 1111 1111 1111 from 10.0.0.1. "
-        .repeat(12_000);
-    let t = std::time::Instant::now();
-    let out = s.redact_str(&dirty);
-    println!(
-        "dirty {} bytes -> {}: {:?}",
-        dirty.len(),
-        out.len(),
-        t.elapsed()
-    );
-    for adv in [
-        "1.".repeat(200_000),
-        "a".repeat(500_000) + "@2x.png",
-        "+1".repeat(200_000),
-        "1 ".repeat(300_000),
-        "::1:".repeat(100_000),
-        "sk-".repeat(100_000),
-        "ab:".repeat(200_000),
-        "A".repeat(400_000),
-        "GB82".repeat(100_000),
-    ] {
-        let t = std::time::Instant::now();
-        let _ = s.redact_str(&adv);
-        println!("adv {:?}..: {:?}", &adv[..8], t.elapsed());
     }
 }
