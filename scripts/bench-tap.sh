@@ -69,6 +69,7 @@ BIN="$CARGO_TARGET_DIR/release"
 # --- processes and cleanup ---------------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/shadowtap-bench.XXXXXX")"
 PIDS=()
+declare -A PID_OF=()
 KAFKA_STARTED_HERE=0
 TOPIC="shadowtap.bench.$(date +%s).$$"
 TOPIC_CREATED=0
@@ -112,6 +113,7 @@ start() {
   shift
   "$@" >"$WORK/$name.log" 2>&1 &
   PIDS+=("$!")
+  PID_OF[$name]=$!
 }
 
 wait_port() {
@@ -256,6 +258,9 @@ wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench-0000000000000000000000000000000000000000"
+local extra = os.getenv("BENCH_HEADER") or ""
+local name, value = extra:match("^([^:]+):%s*(.*)$")
+if name then wrk.headers[name] = value end
 done = function(summary, latency, requests)
   local e = summary.errors
   local secs = summary.duration / 1e6
@@ -285,6 +290,7 @@ if [ -x "$TANSU_BIN" ]; then
     || { log "could not create topic $TOPIC:"; cat "$WORK/topic.log" >&2; exit 1; }
   TOPIC_CREATED=1
 fi
+KAFKA_PID="$(ss -Htlnp "sport = :${KAFKA_ADDR##*:}" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)"
 
 # start_tap NAME PORT BROKERS [extra env...]
 start_tap() {
@@ -304,6 +310,7 @@ PATH_V1=/v1/chat/completions
 declare -A URL=(
   [direct]="http://127.0.0.1:$P_UPSTREAM$PATH_V1"
   [tap]="http://127.0.0.1:$P_TAP$PATH_V1"
+  [tap_nocap]="http://127.0.0.1:$P_TAP$PATH_V1"
   [mirror]="http://127.0.0.1:$P_MIRROR$PATH_V1"
   [tap_down]="http://127.0.0.1:$P_TAP_DOWN$PATH_V1"
   [tap_bh]="http://127.0.0.1:$P_TAP_BH$PATH_V1"
@@ -333,7 +340,7 @@ record() { # GROUP TARGET JSON
     log "no result for $2 in '$1'"
     exit 1
   fi
-  printf '{"group":"%s","target":"%s","r":%s}\n' "$1" "$2" "$3" >>"$RESULTS"
+  printf '{"group":"%s","target":"%s","r":%s%s}\n' "$1" "$2" "$3" "${4:-}" >>"$RESULTS"
 }
 
 fixed() { # GROUP TARGET RATE
@@ -344,14 +351,57 @@ fixed() { # GROUP TARGET RATE
   log "  $(printf '%-10s %s' "$2" "$line")"
 }
 
+# CPU seconds (user + system) used so far by each named process and its descendants, as JSON.
+cpu_snapshot() {
+  python3 - "$@" <<'PY'
+import json, os, sys
+tick = os.sysconf("SC_CLK_TCK")
+def tree(pid):
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                todo += open(f"/proc/{p}/task/{task}/children").read().split()
+        except OSError:
+            pass
+    return pids
+def cpu(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError):
+            pass
+    return total / tick
+out = {}
+for spec in sys.argv[1:]:
+    name, pid = spec.split("=")
+    if pid:
+        out[name] = cpu(pid)
+print(json.dumps(out))
+PY
+}
+
+CPU_PROCS=()
+cpu_procs() {
+  CPU_PROCS=("upstream=${PID_OF[upstream]}" "tap=${PID_OF[tap]}" "tap_down=${PID_OF[tap-down]}"
+    "mirror=${PID_OF[mirror]}" "sink=${PID_OF[sink]}" "kafka=$KAFKA_PID")
+}
+
 maxrate() { # GROUP TARGET
-  local line
-  BENCH_URL="${URL[$2]}" BENCH_BODY="$BODY" \
+  local line before after header=""
+  [ "$2" = tap_nocap ] && header="x-shadowtap-capture: off"
+  BENCH_URL="${URL[$2]}" BENCH_BODY="$BODY" BENCH_HEADER="$header" \
     wrk -t1 -c"$CONNS" -d"${WARMUP}s" --timeout "${TIMEOUT}s" -s "$WORK/post.lua" "${URL[$2]}" >/dev/null
-  line="$(BENCH_URL="${URL[$2]}" BENCH_BODY="$BODY" \
+  before="$(cpu_snapshot "${CPU_PROCS[@]}")"
+  line="$(BENCH_URL="${URL[$2]}" BENCH_BODY="$BODY" BENCH_HEADER="$header" \
     wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout "${TIMEOUT}s" -s "$WORK/post.lua" "${URL[$2]}" \
     | sed -n 's/^JSON //p')"
-  record "$1" "$2" "$line"
+  after="$(cpu_snapshot "${CPU_PROCS[@]}")"
+  record "$1" "$2" "$line" ",\"cpu_before\":$before,\"cpu_after\":$after"
   log "  $(printf '%-10s %s' "$2" "$line")"
 }
 
@@ -360,7 +410,8 @@ for rate in $RATES; do
   for target in direct tap mirror; do fixed "fixed $rate rps" "$target" "$rate"; done
 done
 log "maximum throughput (wrk -t1 -c$CONNS, ${DURATION}s)"
-for target in direct tap mirror; do maxrate "max throughput" "$target"; done
+cpu_procs
+for target in direct tap tap_down tap_nocap mirror; do maxrate "max throughput" "$target"; done
 log "capture side slow or down, $SLOW_RATE rps"
 for target in direct tap_down tap_bh mirror_bh; do fixed "capture down, $SLOW_RATE rps" "$target" "$SLOW_RATE"; done
 
@@ -396,6 +447,7 @@ LABEL = {
     "tap": "tap (capture on, Kafka up)",
     "mirror": "nginx mirror (fast sink)",
     "tap_down": "tap (Kafka down)",
+    "tap_nocap": "tap (capture off by header)",
     "tap_bh": "tap (Kafka black hole)",
     "mirror_bh": "nginx mirror (black-hole sink)",
 }
@@ -417,6 +469,16 @@ for group in groups:
     for r in members:
         d = r["r"]
         is_direct = r["target"] == "direct"
+        proxy_us = capture_us = None
+        if "cpu_after" in r and d["requests"]:
+            delta = {k: r["cpu_after"][k] - r["cpu_before"].get(k, 0) for k in r["cpu_after"]}
+            per = lambda k: delta[k] * 1e6 / d["requests"] if k in delta else None
+            proxy_us, capture_us = {
+                "tap": (per("tap"), per("kafka")),
+                "tap_nocap": (per("tap"), per("kafka")),
+                "tap_down": (per("tap_down"), None),
+                "mirror": (per("mirror"), per("sink")),
+            }.get(r["target"], (None, None))
         table.append({
             "group": group,
             "target": LABEL.get(r["target"], r["target"]),
@@ -429,12 +491,16 @@ for group in groups:
             "ratio": d["achieved_rps"] / direct["achieved_rps"] if direct["achieved_rps"] else None,
             "errors": d["errors"],
             "requests": d["requests"],
+            "proxy_us": proxy_us,
+            "capture_us": capture_us,
         })
 
-head = ["scenario", "target", "rps", "p50 ms", "p99 ms", "+p50 ms", "+p99 ms", "rps/direct", "errors"]
+head = ["scenario", "target", "rps", "p50 ms", "p99 ms", "+p50 ms", "+p99 ms", "rps/direct", "errors",
+        "proxy CPU µs/req", "capture CPU µs/req"]
 def cells(t):
     return [t["group"], t["target"], f'{t["rps"]:.0f}', fmt(t["p50"]), fmt(t["p99"]),
-            signed(t["dp50"]), signed(t["dp99"]), fmt(t["ratio"], 2), f'{t["errors"]}/{t["requests"]}']
+            signed(t["dp50"]), signed(t["dp99"]), fmt(t["ratio"], 2), f'{t["errors"]}/{t["requests"]}',
+            fmt(t["proxy_us"], 1), fmt(t["capture_us"], 1)]
 
 lines = [head] + [cells(t) for t in table]
 widths = [max(len(l[i]) for l in lines) for i in range(len(head))]
@@ -465,7 +531,8 @@ if t:
                   f"added p99 {t['dp99']:+.3f} ms (target <= 1)")
 tap_max, mirror_max = find("max throughput", "tap"), find("max throughput", "mirror")
 if tap_max and mirror_max:
-    checks.append(f"max throughput vs direct: tap {tap_max['ratio']:.2f}x, nginx mirror {mirror_max['ratio']:.2f}x")
+    checks.append(f"max throughput vs direct: tap {tap_max['ratio']:.2f}x, nginx mirror {mirror_max['ratio']:.2f}x "
+                  f"(tap/mirror {tap_max['rps'] / mirror_max['rps']:.2f})")
 for g in groups:
     if g.startswith("capture down"):
         for key in ("tap_down", "tap_bh", "mirror_bh"):
@@ -496,6 +563,9 @@ md = [
     f"≤ {conns} connections, latency from the scheduled send time); max throughput with "
     f"wrk -t1 -c{conns} -d{duration}s; capture slow/down at {slow_rate} rps.",
     "Load generator, upstream, proxy and Kafka share the cores: compare rows within this run only.",
+    "+p50/+p99: proxy minus direct in the same group. CPU columns (max throughput only): CPU time "
+    "per request of the proxy process(es), and of the capture side (the Kafka broker for the tap, "
+    "the sink nginx for the mirror).",
     "",
     "| " + " | ".join(head) + " |",
     "|" + "|".join(["---", "---"] + ["---:"] * (len(head) - 2)) + "|",

@@ -1,4 +1,5 @@
-//! shadowtap binary: parse the command line, run it, map errors to a message and exit status 1.
+//! shadowtap binary: parse the command line, run it, map errors to a message and exit status 1
+//! (commands with their own exit statuses, like `diff`, return them).
 
 use clap::Parser;
 
@@ -13,7 +14,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(shadowtap::cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

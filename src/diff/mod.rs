@@ -18,9 +18,9 @@ pub const TEXT_SIMILARITY_THRESHOLD: f64 = 0.35;
 /// Candidate/production length ratio outside `[1/x, x]` is flagged.
 pub const LENGTH_RATIO_THRESHOLD: f64 = 2.5;
 /// Semantic similarity below which the meaning is flagged as different (minor)…
-pub const SEMANTIC_MINOR_THRESHOLD: f64 = 0.80;
+pub const SEMANTIC_MINOR_THRESHOLD: f64 = 0.70;
 /// …and below which it is a regression.
-pub const SEMANTIC_MAJOR_THRESHOLD: f64 = 0.60;
+pub const SEMANTIC_MAJOR_THRESHOLD: f64 = 0.50;
 /// How far below the control's own similarity a candidate must fall to count (noise margin).
 pub const NOISE_MARGIN: f64 = 0.05;
 /// Word similarity above which a flipped negation is a regression (mostly the same words).
@@ -89,6 +89,36 @@ fn measured(mut f: Finding, value: f64, threshold: f64) -> Finding {
     f.value = Some(value);
     f.threshold = Some(threshold);
     f
+}
+
+/// Compare like [`compare`], first measuring the meaning of both answers with `semantic` (when
+/// given and both sides have text). The same path serves the workers and `shadowtap diff`.
+pub async fn compare_with_meaning(
+    semantic: Option<&semantic::Semantic>,
+    input: DiffInput<'_>,
+) -> DiffOutcome {
+    let candidate_answer = match input.candidate {
+        CandidateSide::Answer(v) => Some(v),
+        _ => None,
+    };
+    let similarity = match (
+        semantic,
+        answer_text(input.production),
+        candidate_answer.and_then(answer_text),
+    ) {
+        (Some(service), Some(p), Some(c)) => match service.similarity(&p, &c).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "semantic similarity unavailable");
+                None
+            }
+        },
+        _ => None,
+    };
+    compare(&DiffInput {
+        semantic: similarity.or(input.semantic),
+        ..input
+    })
 }
 
 /// The answer text of a chat completion (first choice's content), if any.

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bus::{envelope, CaptureSource, Delivery};
 use crate::diff::semantic::Semantic;
-use crate::diff::{self, answer_text, CandidateSide, DiffInput, Noise};
+use crate::diff::{self, CandidateSide, DiffInput, Noise};
 use crate::domain::{DiffOutcome, ErrorClass, Exchange, ExchangeId, ReplayResult};
 use crate::http_client::HttpClient;
 use crate::openai::ChatView;
@@ -371,29 +371,14 @@ impl Worker {
             (None, Some(v)) => CandidateSide::Answer(v),
             (None, None) => CandidateSide::Answer(&Value::Null),
         };
-        let semantic = match (
-            &self.semantic,
-            answer_text(production),
-            r.answer.as_ref().and_then(answer_text),
-        ) {
-            (Some(service), Some(p), Some(c)) if r.failure.is_none() => {
-                match service.similarity(&p, &c).await {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        tracing::warn!(exchange_id = %ex.id, error = %e, "semantic similarity unavailable");
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        let outcome = diff::compare(&DiffInput {
+        let input = DiffInput {
             request: Some(request),
             production,
             candidate,
-            semantic,
+            semantic: None,
             noise,
-        });
+        };
+        let outcome = diff::compare_with_meaning(self.semantic.as_ref(), input).await;
         if !r.has_diff {
             let name = r.candidate.name.as_str();
             self.metrics

@@ -4,6 +4,7 @@
 mod bad_input;
 mod broker_down;
 mod config_errors;
+mod diff_cli;
 mod helpers;
 mod replay;
 mod sdk;

@@ -1,4 +1,6 @@
-//! The command line: `serve`, `tap`, `worker`, `ui`, `migrate`, `demo`.
+//! The command line: `serve`, `tap`, `worker`, `ui`, `migrate`, `demo`, `diff`.
+
+pub mod diff;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +38,8 @@ pub enum Command {
     Migrate,
     /// Run the whole pipeline with built-in fake providers and demo traffic (needs only PostgreSQL).
     Demo(DemoArgs),
+    /// Compare two responses from files (exit 0: no regression, 1: regression or incompatible, 2: error).
+    Diff(diff::DiffArgs),
 }
 
 /// Flags shared by the commands that run a tap.
@@ -172,7 +176,7 @@ async fn serve(config: Config, roles: Roles, env: &dyn EnvLookup) -> anyhow::Res
 }
 
 /// Run the parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let env = ProcessEnv;
     match &cli.command {
         Command::Serve(args) => {
@@ -185,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(addr) = args.ui_listen {
                 config.ui.listen = addr;
             }
-            serve(config, Roles::ALL, &env).await
+            serve(config, Roles::ALL, &env).await.map(|()| 0)
         }
         Command::Tap(args) => {
             let mut config = load(&cli, &env)?;
@@ -198,7 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 worker: false,
                 ui: false,
             };
-            serve(config, roles, &env).await
+            serve(config, roles, &env).await.map(|()| 0)
         }
         Command::Worker(args) => {
             let mut config = load(&cli, &env)?;
@@ -211,7 +215,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 worker: true,
                 ui: false,
             };
-            serve(config, roles, &env).await
+            serve(config, roles, &env).await.map(|()| 0)
         }
         Command::Ui(args) => {
             let mut config = load(&cli, &env)?;
@@ -223,7 +227,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 worker: false,
                 ui: true,
             };
-            serve(config, roles, &env).await
+            serve(config, roles, &env).await.map(|()| 0)
+        }
+        Command::Diff(args) => {
+            let config = load(&cli, &env)?;
+            match diff::run(args, &config.diff).await {
+                Ok(code) => Ok(code),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    Ok(2)
+                }
+            }
         }
         Command::Migrate => {
             let config = load(&cli, &env)?;
@@ -232,7 +246,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "migrations applied to {}",
                 app::describe_database_url(config.database.url.as_deref().unwrap_or_default())
             );
-            Ok(())
+            Ok(0)
         }
         Command::Demo(args) => {
             let options = DemoOptions {
@@ -244,7 +258,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo::run(options, &env)
                 .await
                 .context("demo failed")
-                .map(|_| ())
+                .map(|_| 0)
         }
     }
 }
