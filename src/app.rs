@@ -72,6 +72,7 @@ pub enum AppError {
 pub struct Application {
     tap_addr: Option<SocketAddr>,
     ui_addr: Option<SocketAddr>,
+    admin_addr: Option<SocketAddr>,
     metrics: Metrics,
     store: Option<Store>,
     tap_ready: Option<Arc<AtomicBool>>,
@@ -162,6 +163,7 @@ impl Application {
         let mut app = Self {
             tap_addr: None,
             ui_addr: None,
+            admin_addr: None,
             metrics: metrics.clone(),
             store: store.clone(),
             tap_ready: None,
@@ -203,6 +205,24 @@ impl Application {
                 semantic,
             );
             shutdown.spawn(worker.run(source, shutdown.token()));
+            if let Some(addr) = config.worker.admin_listen {
+                let listener = bind(addr).await?;
+                app.admin_addr = Some(
+                    listener
+                        .local_addr()
+                        .expect("bound listener has an address"),
+                );
+                let router = crate::telemetry::admin_router(metrics.clone());
+                let token = shutdown.token();
+                shutdown.spawn(async move {
+                    if let Err(e) = axum::serve(listener, router)
+                        .with_graceful_shutdown(token.cancelled_owned())
+                        .await
+                    {
+                        tracing::error!(error = %e, "admin server failed");
+                    }
+                });
+            }
         }
 
         if roles.tap {
@@ -280,6 +300,11 @@ impl Application {
     /// Address the UI listens on, if this process runs the UI.
     pub fn ui_addr(&self) -> Option<SocketAddr> {
         self.ui_addr
+    }
+
+    /// Address of the worker's admin listener (`/healthz`, `/metrics`), if configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// This process's metrics.

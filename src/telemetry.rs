@@ -5,7 +5,7 @@
 
 use prometheus::{
     CounterVec, Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
-    IntGauge, Opts, Registry, TextEncoder,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Install the global tracing subscriber (`SHADOWTAP_LOG` or `RUST_LOG`, default `info`).
@@ -60,6 +60,8 @@ pub struct Metrics {
     pub rate_limit_wait_seconds: CounterVec,
     /// Today's spend per candidate, USD.
     pub spend_usd: GaugeVec,
+    /// Messages not yet consumed by this worker's group member, per assigned partition.
+    pub kafka_lag: IntGaugeVec,
 }
 
 impl Metrics {
@@ -194,6 +196,20 @@ impl Metrics {
                     .expect("unique metric");
                 g
             },
+            kafka_lag: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        "shadowtap_kafka_lag",
+                        "Unconsumed messages per assigned partition",
+                    ),
+                    &["partition"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(g.clone()))
+                    .expect("unique metric");
+                g
+            },
             registry,
         }
     }
@@ -226,4 +242,26 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// `/healthz` and `/metrics` for processes without another listener (a standalone worker).
+pub fn admin_router(metrics: Metrics) -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(move || {
+                let metrics = metrics.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4",
+                        )],
+                        metrics.render(),
+                    )
+                }
+            }),
+        )
 }

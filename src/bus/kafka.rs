@@ -5,7 +5,7 @@
 //! `message_timeout_ms`) are counted from delivery reports. Consumer: manual offset commits, issued
 //! only when the worker acknowledges a delivery after storing its results.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -101,13 +101,62 @@ impl Drop for KafkaPublisher {
 
 /// A member of the workers' consumer group.
 pub struct KafkaSource {
-    consumer: StreamConsumer,
+    consumer: Arc<StreamConsumer>,
     acks: Mutex<AckTracker>,
+    lag_task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for KafkaSource {
+    fn drop(&mut self) {
+        self.lag_task.abort();
+    }
+}
+
+/// Every 10 s: lag per assigned partition = high watermark − the group's position.
+async fn report_lag(consumer: std::sync::Weak<StreamConsumer>, metrics: Metrics) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tick.tick().await;
+        let Some(consumer) = consumer.upgrade() else {
+            return;
+        };
+        let lags = tokio::task::spawn_blocking(move || {
+            let mut lags = Vec::new();
+            let (Ok(assigned), Ok(positions)) = (consumer.assignment(), consumer.position()) else {
+                return lags;
+            };
+            for elem in assigned.elements() {
+                let Ok((_, high)) = consumer.fetch_watermarks(
+                    elem.topic(),
+                    elem.partition(),
+                    Duration::from_secs(2),
+                ) else {
+                    continue;
+                };
+                let position = positions
+                    .find_partition(elem.topic(), elem.partition())
+                    .and_then(|p| p.offset().to_raw())
+                    .filter(|o| *o >= 0);
+                if let Some(position) = position {
+                    lags.push((elem.partition(), (high - position).max(0)));
+                }
+            }
+            lags
+        })
+        .await
+        .unwrap_or_default();
+        for (partition, lag) in lags {
+            metrics
+                .kafka_lag
+                .with_label_values(&[&partition.to_string()])
+                .set(lag);
+        }
+    }
 }
 
 impl KafkaSource {
     /// Join the group and subscribe to the topic (partitions are assigned on the first poll).
-    pub fn subscribe(config: &KafkaConfig) -> Result<Self, BusError> {
+    pub fn subscribe(config: &KafkaConfig, metrics: &Metrics) -> Result<Self, BusError> {
         let consumer: StreamConsumer = ClientConfig::new()
             .set("bootstrap.servers", &config.brokers)
             .set("group.id", &config.group)
@@ -118,9 +167,12 @@ impl KafkaSource {
             .set("enable.partition.eof", "false")
             .create()?;
         consumer.subscribe(&[&config.topic])?;
+        let consumer = Arc::new(consumer);
+        let lag_task = tokio::spawn(report_lag(Arc::downgrade(&consumer), metrics.clone()));
         Ok(Self {
             consumer,
             acks: Mutex::new(AckTracker::default()),
+            lag_task,
         })
     }
 

@@ -116,6 +116,7 @@ pub struct Bus {
     /// The memory bus's receiving half; for Kafka, sources are opened per worker with [`Bus::source`].
     memory_source: Option<memory::MemorySource>,
     config: BusConfig,
+    metrics: Metrics,
 }
 
 impl Bus {
@@ -129,12 +130,14 @@ impl Bus {
                     publisher: Arc::new(publisher),
                     memory_source: Some(source),
                     config: config.clone(),
+                    metrics: metrics.clone(),
                 })
             }
             BusKind::Kafka => Ok(Self {
                 publisher: Arc::new(kafka::KafkaPublisher::new(&config.kafka, metrics)?),
                 memory_source: None,
                 config: config.clone(),
+                metrics: metrics.clone(),
             }),
         }
     }
@@ -149,6 +152,7 @@ impl Bus {
                 .ok_or_else(|| BusError::Other("the memory bus has a single consumer".into())),
             BusKind::Kafka => Ok(CaptureSource::Kafka(kafka::KafkaSource::subscribe(
                 &self.config.kafka,
+                &self.metrics,
             )?)),
         }
     }

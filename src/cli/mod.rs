@@ -102,6 +102,9 @@ pub struct TapArgs {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub candidates: CandidateFlags,
+    /// Serve /healthz and /metrics here (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
     /// Capture bus (a worker on its own needs kafka).
     #[arg(long, value_name = "memory|kafka")]
     pub bus: Option<BusKind>,
@@ -209,6 +212,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             apply_candidates(&mut config, &args.candidates)?;
             if let Some(bus) = args.bus {
                 config.bus.kind = bus;
+            }
+            if let Some(addr) = args.admin_listen {
+                config.worker.admin_listen = Some(addr);
             }
             let roles = Roles {
                 tap: false,

@@ -298,6 +298,8 @@ pub struct WorkerConfig {
     pub max_response_bytes: usize,
     /// Bus deliveries processed at once per worker; beyond it the worker stops pulling (lag grows, nothing drops).
     pub max_in_flight: usize,
+    /// Where a worker serves `/healthz` and `/metrics` (a standalone worker has no other listener).
+    pub admin_listen: Option<SocketAddr>,
 }
 
 impl Default for WorkerConfig {
@@ -306,6 +308,7 @@ impl Default for WorkerConfig {
             request_timeout_secs: 120.0,
             max_response_bytes: 16 * 1024 * 1024,
             max_in_flight: 64,
+            admin_listen: None,
         }
     }
 }

@@ -10,3 +10,4 @@ mod replay;
 mod sdk;
 mod spine;
 mod tap;
+mod workers;
