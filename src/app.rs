@@ -73,6 +73,7 @@ pub struct Application {
     tap_addr: Option<SocketAddr>,
     ui_addr: Option<SocketAddr>,
     admin_addr: Option<SocketAddr>,
+    ui_token: Option<String>,
     metrics: Metrics,
     store: Option<Store>,
     tap_ready: Option<Arc<AtomicBool>>,
@@ -164,6 +165,7 @@ impl Application {
             tap_addr: None,
             ui_addr: None,
             admin_addr: None,
+            ui_token: None,
             metrics: metrics.clone(),
             store: store.clone(),
             tap_ready: None,
@@ -266,11 +268,29 @@ impl Application {
         drop(bus);
 
         if roles.ui {
+            let token = match &config.ui.token {
+                Some(t) => t.clone(),
+                None => {
+                    let t = ui::auth::random_token();
+                    tracing::warn!(token = %t, "no ui.token / SHADOWTAP_UI_TOKEN configured: generated a token for this run");
+                    t
+                }
+            };
+            app.ui_token = Some(token.clone());
             let state = Arc::new(ui::UiState {
                 store: store.clone().expect("store exists for the UI"),
                 metrics: metrics.clone(),
                 page_size: config.ui.page_size,
                 candidates: config.candidates.iter().map(|c| c.name.clone()).collect(),
+                auth: ui::Auth::new(
+                    token,
+                    Duration::from_secs(config.ui.session_hours.max(1) * 3600),
+                    config.ui.protect_metrics,
+                ),
+                production_prices: (
+                    config.control.input_price_per_mtok,
+                    config.control.output_price_per_mtok,
+                ),
             });
             let listener = bind(config.ui.listen).await?;
             app.ui_addr = Some(
@@ -305,6 +325,11 @@ impl Application {
     /// Address of the worker's admin listener (`/healthz`, `/metrics`), if configured.
     pub fn admin_addr(&self) -> Option<SocketAddr> {
         self.admin_addr
+    }
+
+    /// The UI's access token (configured, or generated at start-up), if this process runs the UI.
+    pub fn ui_token(&self) -> Option<&str> {
+        self.ui_token.as_deref()
     }
 
     /// This process's metrics.

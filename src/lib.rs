@@ -15,6 +15,8 @@
 //! - [`store`]: PostgreSQL persistence (sqlx), migrations in `migrations/`.
 //! - [`ui`]: the review UI (axum + askama), templates in `templates/`.
 //! - [`app`]: wiring all of the above into a running application with bound ports.
+//! - [`corpus`]: corpus replay (import/export, runs without Kafka, checks, LLM judge) and the
+//!   cut-over quality gate (thresholds, JUnit/Markdown, HTML/JSON reports); wires replay, diff and store.
 //! - [`demo`]: built-in fake providers and traffic for `shadowtap demo` and the tests.
 //! - [`cli`]: the command line.
 
@@ -22,6 +24,7 @@ pub mod app;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod corpus;
 pub mod demo;
 pub mod diff;
 pub mod domain;

@@ -63,8 +63,8 @@ pub fn load_response(path: &Path) -> Result<Value, String> {
     })
 }
 
-/// The candidate side for a loaded candidate file.
-fn side(value: &Value) -> CandidateSide<'_> {
+/// The candidate side for a loaded candidate file: an OpenAI-style error body is a failed call.
+pub(crate) fn side(value: &Value) -> CandidateSide<'_> {
     match value.get("error") {
         Some(err) if value.get("choices").is_none() => {
             let class = match err.get("code").and_then(Value::as_str) {
@@ -122,43 +122,68 @@ pub fn render_text(outcome: &DiffOutcome) -> String {
     out
 }
 
+/// The semantic service unless turned off (by flag or config); loading errors name the way out.
+pub(crate) fn load_semantic(
+    no_semantic: bool,
+    config: &DiffConfig,
+) -> Result<Option<Semantic>, String> {
+    if no_semantic || !config.semantic {
+        return Ok(None);
+    }
+    Semantic::load(&config.embedding)
+        .map(Some)
+        .map_err(|e| format!("{e} (or pass --no-semantic)"))
+}
+
+/// Compare a candidate file's content with production's the way the workers do: a control (a
+/// second production answer) is compared first and becomes the noise floor.
+pub(crate) async fn outcome(
+    semantic: Option<&Semantic>,
+    request: Option<&Value>,
+    production: &Value,
+    candidate: &Value,
+    control: Option<&Value>,
+) -> DiffOutcome {
+    let noise = match control {
+        Some(control) => {
+            let input = DiffInput {
+                request,
+                production,
+                candidate: side(control),
+                semantic: None,
+                noise: None,
+            };
+            Some(Noise::from_control(
+                &diff::compare_with_meaning(semantic, input).await,
+            ))
+        }
+        None => None,
+    };
+    let input = DiffInput {
+        request,
+        production,
+        candidate: side(candidate),
+        semantic: None,
+        noise: noise.as_ref(),
+    };
+    diff::compare_with_meaning(semantic, input).await
+}
+
 /// Run the command; returns the exit code.
 pub async fn run(args: &DiffArgs, config: &DiffConfig) -> Result<u8, String> {
     let production = load_response(&args.original)?;
     let candidate = load_response(&args.candidate)?;
     let request = args.request.as_deref().map(load_response).transpose()?;
     let control = args.control.as_deref().map(load_response).transpose()?;
-    let semantic = if args.no_semantic || !config.semantic {
-        None
-    } else {
-        Some(
-            Semantic::load(&config.embedding)
-                .map_err(|e| format!("{e} (or pass --no-semantic)"))?,
-        )
-    };
-    let noise = match &control {
-        Some(control) => {
-            let input = DiffInput {
-                request: request.as_ref(),
-                production: &production,
-                candidate: side(control),
-                semantic: None,
-                noise: None,
-            };
-            Some(Noise::from_control(
-                &diff::compare_with_meaning(semantic.as_ref(), input).await,
-            ))
-        }
-        None => None,
-    };
-    let input = DiffInput {
-        request: request.as_ref(),
-        production: &production,
-        candidate: side(&candidate),
-        semantic: None,
-        noise: noise.as_ref(),
-    };
-    let outcome = diff::compare_with_meaning(semantic.as_ref(), input).await;
+    let semantic = load_semantic(args.no_semantic, config)?;
+    let outcome = outcome(
+        semantic.as_ref(),
+        request.as_ref(),
+        &production,
+        &candidate,
+        control.as_ref(),
+    )
+    .await;
     match args.format {
         Format::Text => print!("{}", render_text(&outcome)),
         Format::Json => println!(

@@ -1,6 +1,7 @@
-//! The command line: `serve`, `tap`, `worker`, `ui`, `migrate`, `demo`, `diff`.
+//! The command line: `serve`, `tap`, `worker`, `ui`, `migrate`, `demo`, `diff`, `eval`.
 
 pub mod diff;
+pub mod eval;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Compare two responses from files (exit 0: no regression, 1: regression or incompatible, 2: error).
     Diff(diff::DiffArgs),
+    /// Measure the differ on a labelled evaluation set: confusion matrix, precision, recall.
+    Eval(eval::EvalArgs),
 }
 
 /// Flags shared by the commands that run a tap.
@@ -238,6 +241,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Diff(args) => {
             let config = load(&cli, &env)?;
             match diff::run(args, &config.diff).await {
+                Ok(code) => Ok(code),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    Ok(2)
+                }
+            }
+        }
+        Command::Eval(args) => {
+            let config = load(&cli, &env)?;
+            match eval::run(args, &config.diff).await {
                 Ok(code) => Ok(code),
                 Err(message) => {
                     eprintln!("error: {message}");

@@ -83,8 +83,11 @@ impl Config {
                 .map_err(|m| ConfigError::Key(format!("environment variable {var}: {m}")))?;
             sources.insert(path.join("."), var);
         }
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| key_error(&e, origin, &sources))?;
+        if let Some(token) = env.get("SHADOWTAP_UI_TOKEN").filter(|t| !t.is_empty()) {
+            config.ui.token = Some(token);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -103,6 +106,9 @@ impl Config {
         }
         if self.bus.kafka.topic.is_empty() || self.bus.kafka.group.is_empty() {
             return invalid("bus.kafka.topic and bus.kafka.group must not be empty".into());
+        }
+        if self.ui.token.as_deref().is_some_and(|t| t.len() < 16) {
+            return invalid("ui.token (SHADOWTAP_UI_TOKEN) must be at least 16 characters".into());
         }
         if self.ui.page_size < 1 || self.ui.page_size > 500 {
             return invalid(format!(
@@ -149,6 +155,8 @@ impl Config {
                 return invalid(format!("control.base_url: {m}"));
             }
         }
+        self.gate.validate()?;
+        self.judge.validate()?;
         Ok(())
     }
 
@@ -301,7 +309,7 @@ mod tests {
             ("DATABASE_URL", "postgres://x/y"),
             ("SHADOWTAP_CANDIDATES__0__NAME", "b"),
             ("SHADOWTAP_CANDIDATES__0__BASE_URL", "http://b:2"),
-            ("SHADOWTAP_UI_TOKEN", "not-a-key"),
+            ("SHADOWTAP_UI_TOKEN", "a-ui-token-0123456789"),
         ]);
         let c = Config::from_toml(text, "test", &e).unwrap();
         assert_eq!(c.bus.kind, BusKind::Kafka);
@@ -309,6 +317,11 @@ mod tests {
         assert_eq!(c.tap.upstream, "http://file:1");
         assert_eq!(c.database.url.as_deref(), Some("postgres://x/y"));
         assert_eq!(c.candidates[0].base_url, "http://b:2");
+        assert_eq!(
+            c.ui.token.as_deref(),
+            Some("a-ui-token-0123456789"),
+            "SHADOWTAP_UI_TOKEN sets ui.token"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! variable that holds its key, and the key is read at start-up into a [`Secret`].
 
 mod env;
+mod gate;
 mod load;
 
 use std::fmt;
@@ -14,6 +15,7 @@ use std::net::SocketAddr;
 use serde::Deserialize;
 
 pub use env::{EnvLookup, ProcessEnv};
+pub use gate::{GateConfig, JudgeConfig};
 pub use load::ConfigError;
 
 /// The whole configuration of a shadowtap process.
@@ -28,6 +30,10 @@ pub struct Config {
     pub candidates: Vec<CandidateConfig>,
     pub control: ControlConfig,
     pub diff: DiffConfig,
+    /// Thresholds of `shadowtap gate`.
+    pub gate: GateConfig,
+    /// The optional LLM-as-judge of corpus runs.
+    pub judge: JudgeConfig,
 }
 
 /// The differ.
@@ -320,6 +326,13 @@ pub struct UiConfig {
     pub listen: SocketAddr,
     /// Rows per page in lists.
     pub page_size: i64,
+    /// Access token (prefer the SHADOWTAP_UI_TOKEN variable). Without one, a random token is
+    /// generated at start-up and logged; it changes at every start.
+    pub token: Option<String>,
+    /// Require the token for /metrics too.
+    pub protect_metrics: bool,
+    /// How long a browser session lasts, hours.
+    pub session_hours: u64,
 }
 
 impl Default for UiConfig {
@@ -327,6 +340,9 @@ impl Default for UiConfig {
         Self {
             listen: ([127, 0, 0, 1], 8081).into(),
             page_size: 50,
+            token: None,
+            protect_metrics: false,
+            session_hours: 12,
         }
     }
 }

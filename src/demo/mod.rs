@@ -125,6 +125,10 @@ pub async fn run(options: DemoOptions, env: &dyn EnvLookup) -> anyhow::Result<De
     println!("  tap (point an OpenAI SDK's base_url here): http://{tap}/v1");
     println!("  dashboard:                                 http://{ui}/");
     println!(
+        "  dashboard token (log in with it):          {}",
+        app.ui_token().unwrap_or_default()
+    );
+    println!(
         "  production: fake provider at {}; candidates: faithful, regressing",
         production.base_url()
     );

@@ -3,6 +3,7 @@
 //! Pure and synchronous: the worker calls [`compare`] with values it already has.
 
 pub mod json_tree;
+pub mod rules;
 pub mod score;
 pub mod semantic;
 pub mod structural;

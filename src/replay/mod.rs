@@ -25,6 +25,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{envelope, CaptureSource, Delivery};
+use crate::diff::rules::{Rule, RuleAction};
 use crate::diff::semantic::Semantic;
 use crate::diff::{self, CandidateSide, DiffInput, Noise};
 use crate::domain::{DiffOutcome, ErrorClass, Exchange, ExchangeId, ReplayResult};
@@ -45,6 +46,49 @@ pub struct Worker {
     max_in_flight: usize,
     exchanges: Arc<ExchangeLocks>,
     semantic: Option<Semantic>,
+    rules: Arc<RuleCache>,
+}
+
+/// Triage rules from the database, refreshed at most every [`RULES_TTL`].
+#[derive(Default)]
+struct RuleCache(tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<Rule>>)>>);
+
+/// How long triage rules are cached before being read again.
+const RULES_TTL: Duration = Duration::from_secs(5);
+
+impl RuleCache {
+    async fn current(&self, store: &Store) -> Arc<Vec<Rule>> {
+        let mut slot = self.0.lock().await;
+        if let Some((at, rules)) = slot.as_ref() {
+            if at.elapsed() < RULES_TTL {
+                return rules.clone();
+            }
+        }
+        let rules = match store.rules().await {
+            Ok(rows) => Arc::new(rows.iter().filter_map(rule_from_row).collect::<Vec<_>>()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read triage rules; using the previous ones");
+                slot.as_ref().map(|(_, r)| r.clone()).unwrap_or_default()
+            }
+        };
+        *slot = Some((std::time::Instant::now(), rules.clone()));
+        rules
+    }
+}
+
+/// A stored rule as the differ applies it.
+pub fn rule_from_row(r: &crate::store::RuleRow) -> Option<Rule> {
+    let action = match r.action.as_str() {
+        "ignore_path" => RuleAction::IgnorePath(r.path.clone()?),
+        "accept_kind" => RuleAction::AcceptKind(r.finding_kind.clone()?),
+        _ => return None,
+    };
+    Some(Rule {
+        id: r.id,
+        action,
+        route: r.route.clone(),
+        candidate: r.candidate.clone(),
+    })
 }
 
 /// A stored replay, ready to be diffed.
@@ -138,6 +182,7 @@ impl Worker {
             metrics,
             max_in_flight: max_in_flight.max(1),
             exchanges: Arc::default(),
+            rules: Arc::default(),
         }
     }
 
@@ -332,7 +377,8 @@ impl Worker {
             tracing::warn!(candidate = %c.name, "daily budget exhausted; not replaying until tomorrow (UTC)");
             return Ok(None);
         }
-        let result = self.replay(c, ex, request, production).await;
+        let result =
+            replay_request(&self.http, &self.metrics, c, ex, request, Some(production)).await;
         let outcome = result.error_class.map_or("ok", |e| e.as_str());
         self.metrics
             .replays
@@ -378,7 +424,14 @@ impl Worker {
             semantic: None,
             noise,
         };
-        let outcome = diff::compare_with_meaning(self.semantic.as_ref(), input).await;
+        let mut outcome = diff::compare_with_meaning(self.semantic.as_ref(), input).await;
+        let rules = self.rules.current(&self.store).await;
+        diff::rules::apply(
+            &mut outcome,
+            &rules,
+            ex.path.split('?').next().unwrap_or_default(),
+            r.candidate.name.as_str(),
+        );
         if !r.has_diff {
             let name = r.candidate.name.as_str();
             self.metrics
@@ -390,102 +443,107 @@ impl Worker {
         }
         Ok(outcome)
     }
+}
 
-    /// Replay with concurrency slots, pacing and retries. Never fails: failures are classified.
-    async fn replay(
-        &self,
-        c: &Candidate,
-        ex: &Exchange,
-        request: &Value,
-        production: &Value,
-    ) -> ReplayResult {
-        let stream = c.streams(ex.streamed);
-        let body = c.adapt_request(request, stream);
-        let production_completion = ChatView::parse(production).and_then(|v| v.completion_tokens);
-        let estimate = tokens::prompt_tokens(&body)
-            + tokens::expected_completion_tokens(&body, production_completion);
-        let _slot = c
-            .slots
-            .acquire()
-            .await
-            .expect("candidate semaphore is never closed");
-        self.metrics.replays_in_flight.inc();
-        let mut attempts = 0;
-        let out = loop {
-            attempts += 1;
-            let waited = c.limiter.acquire(estimate).await;
-            self.metrics
-                .rate_limit_wait_seconds
-                .with_label_values(&[c.name.as_str()])
-                .inc_by(waited.as_secs_f64());
-            let out = client::attempt(&self.http, c, &ex.path, &body).await;
-            let Some((class, message)) = &out.error else {
-                break out;
-            };
-            if *class == ErrorClass::RateLimited {
-                if let Some(hint) = out.retry_hint {
-                    c.limiter.pause_until(std::time::Instant::now() + hint);
-                }
-            }
-            match c
-                .retry
-                .decide(attempts, *class, out.retry_hint, rand::random())
-            {
-                Decision::Retry(wait) => {
-                    tracing::debug!(candidate = %c.name, attempt = attempts, %class, %message, ?wait, "retrying");
-                    self.metrics
-                        .replay_retries
-                        .with_label_values(&[c.name.as_str(), class.as_str()])
-                        .inc();
-                    tokio::time::sleep(wait).await;
-                }
-                Decision::GiveUp => break out,
-            }
+/// Replay `request` (of exchange `ex`) to `c` with its concurrency slots, pacing and retries.
+/// Never fails: failures are classified. Production's answer, when known, sizes the token
+/// estimate used for pacing. Used by the workers and by corpus runs.
+pub async fn replay_request(
+    http: &HttpClient,
+    metrics: &Metrics,
+    c: &Candidate,
+    ex: &Exchange,
+    request: &Value,
+    production: Option<&Value>,
+) -> ReplayResult {
+    let stream = c.streams(ex.streamed);
+    let body = c.adapt_request(request, stream);
+    let production_completion = production
+        .and_then(ChatView::parse)
+        .and_then(|v| v.completion_tokens);
+    let estimate = tokens::prompt_tokens(&body)
+        + tokens::expected_completion_tokens(&body, production_completion);
+    let _slot = c
+        .slots
+        .acquire()
+        .await
+        .expect("candidate semaphore is never closed");
+    metrics.replays_in_flight.inc();
+    let mut attempts = 0;
+    let out = loop {
+        attempts += 1;
+        let waited = c.limiter.acquire(estimate).await;
+        metrics
+            .rate_limit_wait_seconds
+            .with_label_values(&[c.name.as_str()])
+            .inc_by(waited.as_secs_f64());
+        let out = client::attempt(http, c, &ex.path, &body).await;
+        let Some((class, message)) = &out.error else {
+            break out;
         };
-        self.metrics.replays_in_flight.dec();
-        let usage = out
-            .response
-            .as_ref()
-            .and_then(|b| b.json())
-            .and_then(ChatView::parse);
-        let (prompt_tokens, completion_tokens) = usage
-            .map(|u| {
-                (
-                    u.prompt_tokens.map(|n| n as u32),
-                    u.completion_tokens.map(|n| n as u32),
-                )
-            })
-            .unwrap_or_default();
-        if let (Some(p), Some(k)) = (prompt_tokens, completion_tokens) {
-            c.limiter.settle(std::time::Instant::now(), estimate, p + k);
+        if *class == ErrorClass::RateLimited {
+            if let Some(hint) = out.retry_hint {
+                c.limiter.pause_until(std::time::Instant::now() + hint);
+            }
         }
-        let cost_usd = match (prompt_tokens, completion_tokens) {
-            (Some(p), Some(k)) => Some(c.cost(p, k)),
-            _ => None,
-        };
-        if let Some(cost) = cost_usd {
-            let today = c.budget.spend(cost, chrono::Utc::now());
-            self.metrics
-                .spend_usd
-                .with_label_values(&[c.name.as_str()])
-                .set(today);
+        match c
+            .retry
+            .decide(attempts, *class, out.retry_hint, rand::random())
+        {
+            Decision::Retry(wait) => {
+                tracing::debug!(candidate = %c.name, attempt = attempts, %class, %message, ?wait, "retrying");
+                metrics
+                    .replay_retries
+                    .with_label_values(&[c.name.as_str(), class.as_str()])
+                    .inc();
+                tokio::time::sleep(wait).await;
+            }
+            Decision::GiveUp => break out,
         }
-        ReplayResult {
-            exchange_id: ex.id,
-            candidate: c.name.clone(),
-            request: body,
-            response: out.response,
-            status: out.status,
-            latency_ms: out.latency_ms,
-            error_class: out.error.as_ref().map(|(class, _)| *class),
-            error_message: out.error.map(|(_, m)| m),
-            attempts,
-            streamed: stream,
-            ttft_ms: out.ttft_ms,
-            chunks: out.chunks,
-            prompt_tokens,
-            completion_tokens,
-            cost_usd,
-        }
+    };
+    metrics.replays_in_flight.dec();
+    let usage = out
+        .response
+        .as_ref()
+        .and_then(|b| b.json())
+        .and_then(ChatView::parse);
+    let (prompt_tokens, completion_tokens) = usage
+        .map(|u| {
+            (
+                u.prompt_tokens.map(|n| n as u32),
+                u.completion_tokens.map(|n| n as u32),
+            )
+        })
+        .unwrap_or_default();
+    if let (Some(p), Some(k)) = (prompt_tokens, completion_tokens) {
+        c.limiter.settle(std::time::Instant::now(), estimate, p + k);
+    }
+    let cost_usd = match (prompt_tokens, completion_tokens) {
+        (Some(p), Some(k)) => Some(c.cost(p, k)),
+        _ => None,
+    };
+    if let Some(cost) = cost_usd {
+        let today = c.budget.spend(cost, chrono::Utc::now());
+        metrics
+            .spend_usd
+            .with_label_values(&[c.name.as_str()])
+            .set(today);
+    }
+    ReplayResult {
+        exchange_id: ex.id,
+        candidate: c.name.clone(),
+        request: body,
+        response: out.response,
+        status: out.status,
+        latency_ms: out.latency_ms,
+        error_class: out.error.as_ref().map(|(class, _)| *class),
+        error_message: out.error.map(|(_, m)| m),
+        attempts,
+        streamed: stream,
+        ttft_ms: out.ttft_ms,
+        chunks: out.chunks,
+        prompt_tokens,
+        completion_tokens,
+        cost_usd,
     }
 }

@@ -4,10 +4,13 @@
 //! capture never duplicates rows. Errors are split into [`StoreError::Unavailable`] (retry later:
 //! the worker does not acknowledge) and [`StoreError::Rejected`] (the data itself is bad: dead letter).
 
+mod corpus;
 mod dead_letters;
 mod diffs;
 mod exchanges;
 mod replays;
+mod rules;
+mod stats;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,10 +21,16 @@ use sqlx::{ConnectOptions, PgPool};
 
 use crate::domain::{BodyContent, CapturedBody};
 
+pub use corpus::{
+    CorpusItemData, CorpusRow, ExportFilter, ExportRow, PendingItem, RunItemRow, RunRow,
+    SavedCorpus,
+};
 pub use dead_letters::DeadLetterRow;
-pub use diffs::{DiffDetail, DiffFilter, DiffListRow, VerdictCount};
+pub use diffs::{DiffDetail, DiffFilter, DiffListRow, DiffSort, VerdictCount, TRIAGE_STATES};
 pub use exchanges::ExchangeRow;
 pub use replays::{ReplayRow, StoredReplay};
+pub use rules::{NewRule, RuleRow};
+pub use stats::{Count, DailyVerdicts, InventoryRow, PerformanceSample};
 
 /// Embedded migrations from `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

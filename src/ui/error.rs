@@ -12,6 +12,8 @@ pub enum UiError {
     NotFound,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("this form is stale or was not sent from this site (CSRF check failed); reload the page and try again")]
+    Forbidden,
     #[error("the database is unavailable; try again shortly")]
     Store(#[from] StoreError),
     #[error("page rendering failed")]
@@ -23,6 +25,7 @@ impl UiError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) | Self::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

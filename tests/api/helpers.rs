@@ -13,6 +13,9 @@ use shadowtap::demo::scenarios::Persona;
 use shadowtap::store::Store;
 use sqlx::postgres::PgPoolOptions;
 
+/// The UI token test apps use.
+pub const UI_TOKEN: &str = "test-ui-token-0123456789";
+
 /// Admin URL of the test PostgreSQL server (databases are created and dropped through it).
 pub fn admin_database_url() -> String {
     std::env::var("SHADOWTAP_TEST_DATABASE_URL")
@@ -158,6 +161,7 @@ pub async fn spawn_app_with(bus: TestBus, adjust: impl FnOnce(&mut Config)) -> T
         &[("faithful", &faithful), ("regressing", &regressing)],
     );
     config.database.url = Some(db.url.clone());
+    config.ui.token = Some(UI_TOKEN.into());
     adjust(&mut config);
     let env = std::collections::BTreeMap::<String, String>::new();
     let app = Application::build(config, Roles::ALL, &env)
@@ -193,11 +197,12 @@ impl TestApp {
         (resp.status().as_u16(), resp.bytes().await.unwrap())
     }
 
-    /// GET a UI path; returns status and body text.
+    /// GET a UI path with the token; returns status and body text.
     pub async fn ui_get(&self, path: &str) -> (u16, String) {
         let resp = self
             .http
             .get(format!("http://{}{path}", self.ui))
+            .bearer_auth(UI_TOKEN)
             .send()
             .await
             .unwrap();

@@ -10,4 +10,5 @@ mod replay;
 mod sdk;
 mod spine;
 mod tap;
+mod ui;
 mod workers;

@@ -4,15 +4,18 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse};
-use axum::Json;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use serde::Deserialize;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::{fmt_opt, render};
+use crate::diff::json_tree::{json_changes, ChangeKind};
 use crate::domain::{BodyContent, Finding};
 use crate::openai::ChatView;
-use crate::store::DiffDetail;
+use crate::store::{DiffDetail, NewRule, TRIAGE_STATES};
+use crate::ui::auth::Principal;
 use crate::ui::error::ApiError;
 use crate::ui::{UiError, UiState};
 
@@ -35,9 +38,31 @@ pub struct FindingView {
     pub measured: String,
 }
 
+/// A rule the reviewer can create from this diff.
+pub struct RuleOption {
+    pub value: String,
+    pub label: String,
+}
+
+/// A tool call for display.
+pub struct ToolCallView {
+    pub name: String,
+    pub arguments: String,
+}
+
 #[derive(Template)]
 #[template(path = "detail.html")]
 struct DetailPage {
+    csrf: String,
+    semantic: String,
+    noise: String,
+    triage_state: String,
+    triage_note: String,
+    rule_options: Vec<RuleOption>,
+    production_tools: Vec<ToolCallView>,
+    candidate_tools: Vec<ToolCallView>,
+    control_text: Option<String>,
+    json_changes: Vec<FindingView>,
     id: i64,
     candidate: String,
     verdict: String,
@@ -144,12 +169,128 @@ fn finding_views(findings: &Value) -> Vec<FindingView> {
         .collect()
 }
 
-fn view(d: DiffDetail) -> DetailPage {
+fn tools(body: &BodyContent) -> Vec<ToolCallView> {
+    body.json()
+        .and_then(ChatView::parse)
+        .and_then(|c| c.first().map(|f| f.tool_calls.clone()))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| ToolCallView {
+            arguments: serde_json::from_str::<Value>(&t.arguments)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or(t.arguments),
+            name: t.name,
+        })
+        .collect()
+}
+
+/// The structural tree diff of the two responses, minus fields that always differ (ids, timestamps, usage).
+fn response_changes(production: &BodyContent, candidate: &BodyContent) -> Vec<FindingView> {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            for k in [
+                "id",
+                "created",
+                "system_fingerprint",
+                "usage",
+                "model",
+                "service_tier",
+            ] {
+                o.remove(k);
+            }
+        }
+        v
+    };
+    let (Some(p), Some(c)) = (production.json(), candidate.json()) else {
+        return Vec::new();
+    };
+    json_changes(&strip(p), &strip(c), "$")
+        .into_iter()
+        .take(200)
+        .map(|ch| {
+            let show = |v: &Option<Value>| {
+                v.as_ref()
+                    .map(|v| clip_short(&v.to_string()))
+                    .unwrap_or_default()
+            };
+            let (kind, message) = match &ch.kind {
+                ChangeKind::Missing => (
+                    "missing",
+                    format!("only in production: {}", show(&ch.before)),
+                ),
+                ChangeKind::Added => (
+                    "added",
+                    format!("only in the candidate: {}", show(&ch.after)),
+                ),
+                ChangeKind::TypeChanged { from, to } => ("type", format!("{from} → {to}")),
+                ChangeKind::ValueChanged => (
+                    "value",
+                    format!("{} → {}", show(&ch.before), show(&ch.after)),
+                ),
+            };
+            FindingView {
+                kind: kind.to_owned(),
+                severity: String::new(),
+                path: ch.path,
+                message,
+                measured: String::new(),
+            }
+        })
+        .collect()
+}
+
+fn clip_short(s: &str) -> String {
+    if s.chars().count() <= 160 {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(160).collect::<String>())
+    }
+}
+
+fn rule_options(findings: &[FindingView], route: &str) -> Vec<RuleOption> {
+    let mut out = vec![RuleOption {
+        value: String::new(),
+        label: "no rule".into(),
+    }];
+    for f in findings.iter().filter(|f| f.severity != "info") {
+        if !f.path.is_empty() {
+            out.push(RuleOption {
+                value: format!("ignore_path:{}", f.path),
+                label: format!("ignore {} on {route}", f.path),
+            });
+        }
+        out.push(RuleOption {
+            value: format!("accept_kind:{}", f.kind),
+            label: format!("accept {} findings on {route}", f.kind),
+        });
+    }
+    out.dedup_by(|a, b| a.value == b.value);
+    out
+}
+
+fn view(d: DiffDetail, csrf: String) -> DetailPage {
     let production = d.exchange.response();
     let candidate = d.replay.response();
+    let findings = finding_views(&d.findings);
+
     let production_text = answer_text(&production.content);
     let candidate_text = answer_text(&candidate.content);
     DetailPage {
+        csrf,
+        semantic: fmt_opt(d.semantic_similarity, 3),
+        noise: fmt_opt(d.noise_semantic, 3),
+        triage_state: d.triage_state.clone().unwrap_or_default(),
+        triage_note: d.triage_note.clone().unwrap_or_default(),
+        rule_options: rule_options(&findings, &d.exchange.path),
+        production_tools: tools(&production.content),
+        candidate_tools: tools(&candidate.content),
+        control_text: d
+            .control
+            .as_ref()
+            .map(|c| clip(&answer_text(&c.response().content))),
+        json_changes: response_changes(&production.content, &candidate.content),
         id: d.id,
         word_diff: word_diff(&clip(&production_text), &clip(&candidate_text)),
         production_text: clip(&production_text),
@@ -189,13 +330,14 @@ fn view(d: DiffDetail) -> DetailPage {
         request: pretty(&d.exchange.request().content),
         production_json: pretty(&production.content),
         candidate_json: pretty(&candidate.content),
-        findings: finding_views(&d.findings),
+        findings,
     }
 }
 
 /// `GET /diffs/{id}`.
 pub async fn page(
     State(state): State<Arc<UiState>>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, UiError> {
     let id: i64 = id.parse().map_err(|_| UiError::NotFound)?;
@@ -204,7 +346,85 @@ pub async fn page(
         .diff_detail(id)
         .await?
         .ok_or(UiError::NotFound)?;
-    render(&view(detail))
+    render(&view(detail, principal.csrf().to_owned()))
+}
+
+/// The triage form of the detail page.
+#[derive(Debug, Deserialize)]
+pub struct TriageForm {
+    csrf: Option<String>,
+    state: String,
+    note: Option<String>,
+    /// `ignore_path:PATH` or `accept_kind:KIND` to turn the decision into a rule.
+    rule: Option<String>,
+}
+
+/// `POST /diffs/{id}/triage`; scripts may post the same form with the bearer token.
+pub async fn triage(
+    State(state): State<Arc<UiState>>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(form): Form<TriageForm>,
+) -> Result<Response, UiError> {
+    if !principal.check_csrf(form.csrf.as_deref()) {
+        return Err(UiError::Forbidden);
+    }
+    let id: i64 = id.parse().map_err(|_| UiError::NotFound)?;
+    let detail = state
+        .store
+        .diff_detail(id)
+        .await?
+        .ok_or(UiError::NotFound)?;
+    let new_state = match form.state.as_str() {
+        "clear" => None,
+        s if TRIAGE_STATES.contains(&s) => Some(s),
+        other => {
+            return Err(UiError::BadRequest(format!(
+                "unknown triage state {other:?}"
+            )))
+        }
+    };
+    let note = form
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let rule = form.rule.as_deref().filter(|r| !r.is_empty());
+    let new_rule = match rule {
+        None => None,
+        Some(rule) => {
+            if !matches!(new_state, Some("acceptable" | "noise")) {
+                return Err(UiError::BadRequest(
+                    "only an acceptable or noise decision can become a rule".into(),
+                ));
+            }
+            let (action, target) = rule
+                .split_once(':')
+                .ok_or_else(|| UiError::BadRequest(format!("malformed rule {rule:?}")))?;
+            let mut r = NewRule {
+                action: action.to_owned(),
+                route: Some(detail.exchange.path.clone()),
+                note: note.map(str::to_owned),
+                created_from: Some(id),
+                ..NewRule::default()
+            };
+            match action {
+                "ignore_path" => r.path = Some(target.to_owned()),
+                "accept_kind" => r.finding_kind = Some(target.to_owned()),
+                _ => {
+                    return Err(UiError::BadRequest(format!(
+                        "unknown rule action {action:?}"
+                    )))
+                }
+            }
+            Some(r)
+        }
+    };
+    state.store.triage(&[id], new_state, note).await?;
+    if let Some(r) = new_rule {
+        state.store.insert_rule(&r).await?;
+    }
+    Ok(Redirect::to(&format!("/diffs/{id}")).into_response())
 }
 
 /// `GET /api/diffs/{id}`: the diff with its exchange and replay as JSON.
@@ -224,7 +444,11 @@ pub async fn api(
         "verdict": d.verdict,
         "score": d.score,
         "text_similarity": d.text_similarity,
-        "findings": d.findings,
+                "findings": d.findings,
+        "semantic_similarity": d.semantic_similarity,
+        "noise_semantic": d.noise_semantic,
+        "triage_state": d.triage_state,
+        "triage_note": d.triage_note,
         "created_at": d.created_at,
         "exchange": {
             "id": d.exchange.id,
