@@ -101,6 +101,21 @@ PY
   export SHADOWTAP_DIFF__EMBEDDING__MODEL_DIR="$MODEL_DIR"
 }
 
+# Debian's Chromium and playwright-core (npm) for the browser test. Exports SHADOWTAP_NODE_MODULES.
+ensure_browser() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    log "installing Chromium from Debian (first time only)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  local dir="$SHADOWTAP_CACHE/node"
+  if [ ! -f "$dir/node_modules/playwright-core/package.json" ]; then
+    log "installing playwright-core into $dir (first time only)"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --silent --no-audit --no-fund --no-save playwright-core@1.65.1 >/dev/null)
+  fi
+  export SHADOWTAP_NODE_MODULES="$dir/node_modules"
+}
+
 # PostgreSQL must answer on 127.0.0.1:5432 (it does on the dev and CI machines), or DATABASE_URL is set.
 postgres_up() {
   (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null

@@ -7,6 +7,8 @@ check_postgres
 start_kafka
 ensure_python_sdk
 ensure_embeddings
+ensure_browser
+export SHADOWTAP_ARTIFACTS="${SHADOWTAP_ARTIFACTS:-$ROOT/artifacts}"
 cd "$ROOT"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast "$@"

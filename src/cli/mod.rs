@@ -1,7 +1,9 @@
-//! The command line: `serve`, `tap`, `worker`, `ui`, `migrate`, `demo`, `diff`, `eval`.
+//! The command line: `serve`, `tap`, `worker`, `ui`, `migrate`, `demo`, `diff`, `corpus`, `replay`, `gate`, `report`, `eval`.
 
+pub mod corpus;
 pub mod diff;
 pub mod eval;
+pub mod gate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,6 +43,14 @@ pub enum Command {
     Demo(DemoArgs),
     /// Compare two responses from files (exit 0: no regression, 1: regression or incompatible, 2: error).
     Diff(diff::DiffArgs),
+    /// Corpora: import a JSONL file, export captured traffic, list corpora and runs.
+    Corpus(corpus::CorpusArgs),
+    /// Replay a corpus against a candidate without Kafka; results are stored as a resumable run.
+    Replay(corpus::ReplayArgs),
+    /// Gate a run (or compare two) against quality thresholds (exit 0 pass, 1 fail, 2 usage error).
+    Gate(gate::GateArgs),
+    /// Write the report of a run as HTML or JSON.
+    Report(gate::ReportArgs),
     /// Measure the differ on a labelled evaluation set: confusion matrix, precision, recall.
     Eval(eval::EvalArgs),
 }
@@ -258,6 +268,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             }
         }
+        Command::Corpus(args) => corpus::corpus(args, load(&cli, &env)?).await,
+        Command::Replay(args) => corpus::replay(args, load(&cli, &env)?, &env).await,
+        Command::Gate(args) => Ok(gate::gate(args, load(&cli, &env)).await),
+        Command::Report(args) => gate::report(args, load(&cli, &env)?).await,
         Command::Migrate => {
             let config = load(&cli, &env)?;
             app::connect_store(&config).await?;

@@ -157,7 +157,7 @@ impl JudgeConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+
     use crate::config::Config;
     use std::collections::BTreeMap;
 

@@ -124,7 +124,9 @@ pub fn validate(spec: &CheckSpec) -> Result<(), String> {
         CheckKind::MaxLatencyMs { value } | CheckKind::MaxCostUsd { value }
             if !(value.is_finite() && *value >= 0.0) =>
         {
-            Err(format!("the limit must be a non-negative number, not {value}"))
+            Err(format!(
+                "the limit must be a non-negative number, not {value}"
+            ))
         }
         _ => Ok(()),
     }
@@ -287,7 +289,9 @@ fn content_check(kind: &CheckKind, view: &ChatView) -> Result<String, String> {
                 format!("finish_reason is {}", reason.unwrap_or("missing")),
             )
         }
-        CheckKind::MaxLatencyMs { .. } | CheckKind::MaxTokens { .. } | CheckKind::MaxCostUsd { .. } => {
+        CheckKind::MaxLatencyMs { .. }
+        | CheckKind::MaxTokens { .. }
+        | CheckKind::MaxCostUsd { .. } => {
             unreachable!("measured, not read from the answer")
         }
     }
@@ -393,14 +397,23 @@ mod tests {
     #[test]
     fn validation_compiles_regexes_and_schemas() {
         assert!(validate(&spec(json!({"type": "regex", "pattern": "("}))).is_err());
-        assert!(validate(&spec(json!({"type": "json_schema", "schema": {"type": 12}}))).is_err());
+        assert!(validate(&spec(
+            json!({"type": "json_schema", "schema": {"type": 12}})
+        ))
+        .is_err());
         assert!(validate(&spec(json!({"type": "required_fields", "fields": []}))).is_err());
-        assert!(validate(&spec(json!({"type": "json_schema", "schema": {"type": "object"}}))).is_ok());
+        assert!(validate(&spec(
+            json!({"type": "json_schema", "schema": {"type": "object"}})
+        ))
+        .is_ok());
     }
 
     #[test]
     fn json_checks() {
-        let good = text(r#"{"total": 12.5, "customer": {"id": "c1"}, "lines": [{"sku": "a"}]}"#, "stop");
+        let good = text(
+            r#"{"total": 12.5, "customer": {"id": "c1"}, "lines": [{"sku": "a"}]}"#,
+            "stop",
+        );
         let broken = text(r#"{"total": 12.5, "customer": "#, "length");
         let schema = json!({"type": "json_schema", "schema": {"type": "object", "required": ["total"],
             "properties": {"total": {"type": "number"}}}});
@@ -410,9 +423,13 @@ mod tests {
         let wrong = text(r#"{"total": "12.5"}"#, "stop");
         let r = check(schema, &wrong);
         assert!(!r.passed && r.message.contains("/total"), "{}", r.message);
-        let fields = json!({"type": "required_fields", "fields": ["total", "customer.id", "lines.0.sku"]});
+        let fields =
+            json!({"type": "required_fields", "fields": ["total", "customer.id", "lines.0.sku"]});
         assert!(check(fields, &good).passed);
-        let r = check(json!({"type": "required_fields", "fields": ["total", "due_date"]}), &good);
+        let r = check(
+            json!({"type": "required_fields", "fields": ["total", "due_date"]}),
+            &good,
+        );
         assert_eq!(r.message, "missing fields: due_date");
         let fenced = text("```json\n{\"a\": 1}\n```", "stop");
         assert!(check(json!({"type": "json_valid"}), &fenced).passed);
@@ -423,16 +440,28 @@ mod tests {
         let a = text("The capital of France is Paris.", "stop");
         assert!(check(json!({"type": "contains", "value": "Paris"}), &a).passed);
         assert!(!check(json!({"type": "contains", "value": "paris"}), &a).passed);
-        assert!(check(json!({"type": "contains", "value": "paris", "ignore_case": true}), &a).passed);
+        assert!(
+            check(
+                json!({"type": "contains", "value": "paris", "ignore_case": true}),
+                &a
+            )
+            .passed
+        );
         assert!(check(json!({"type": "not_contains", "value": "sorry"}), &a).passed);
         let refusal = text("I'm sorry, I can't help with that.", "stop");
-        let r = check(json!({"type": "not_contains", "value": "I'm sorry"}), &refusal);
+        let r = check(
+            json!({"type": "not_contains", "value": "I'm sorry"}),
+            &refusal,
+        );
         assert!(!r.passed && r.must_pass);
         assert!(check(json!({"type": "regex", "pattern": "^The .* Paris\\.$"}), &a).passed);
         assert!(check(json!({"type": "finish_reason_stop"}), &a).passed);
         let cut = text("The capital of", "length");
         let r = check(json!({"type": "finish_reason_stop"}), &cut);
-        assert_eq!((r.passed, r.message.as_str()), (false, "finish_reason is length"));
+        assert_eq!(
+            (r.passed, r.message.as_str()),
+            (false, "finish_reason is length")
+        );
     }
 
     #[test]
@@ -442,12 +471,27 @@ mod tests {
         ]}, "finish_reason": "tool_calls"}]});
         let schema = json!({"type": "object", "required": ["order_id"],
             "properties": {"order_id": {"const": "A-10023"}}});
-        assert!(check(json!({"type": "tool_called", "name": "lookup_order"}), &call).passed);
-        let r = check(json!({"type": "tool_called", "name": "lookup_order", "arguments": schema}), &call);
+        assert!(
+            check(
+                json!({"type": "tool_called", "name": "lookup_order"}),
+                &call
+            )
+            .passed
+        );
+        let r = check(
+            json!({"type": "tool_called", "name": "lookup_order", "arguments": schema}),
+            &call,
+        );
         assert!(!r.passed && r.message.contains("order_id"), "{}", r.message);
         let r = check(json!({"type": "tool_called", "name": "get_weather"}), &call);
-        assert_eq!(r.message, "expected a call to get_weather, got lookup_order");
-        let r = check(json!({"type": "tool_called", "name": "get_weather"}), &text("Sunny.", "stop"));
+        assert_eq!(
+            r.message,
+            "expected a call to get_weather, got lookup_order"
+        );
+        let r = check(
+            json!({"type": "tool_called", "name": "get_weather"}),
+            &text("Sunny.", "stop"),
+        );
         assert_eq!(r.message, "no tool call; expected get_weather");
     }
 

@@ -216,7 +216,10 @@ fn read_item(value: Value, line: usize) -> Result<Item, String> {
     };
     let messages = raw.request.get("messages").and_then(Value::as_array);
     if !raw.request.is_object() || messages.is_none_or(Vec::is_empty) {
-        return Err("`request` must be a chat request: an object with a non-empty \"messages\" array".into());
+        return Err(
+            "`request` must be a chat request: an object with a non-empty \"messages\" array"
+                .into(),
+        );
     }
     let path = raw.path.unwrap_or_else(|| DEFAULT_PATH.to_owned());
     if !path.starts_with('/') {
@@ -256,7 +259,10 @@ fn expected_completion(v: Value) -> Result<Value, String> {
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]
         })),
         v if v.get("choices").is_some_and(Value::is_array) => Ok(v),
-        _ => Err("\"expected\" must be a chat.completion object (with \"choices\") or the answer text".into()),
+        _ => Err(
+            "\"expected\" must be a chat.completion object (with \"choices\") or the answer text"
+                .into(),
+        ),
     }
 }
 
@@ -319,7 +325,11 @@ pub fn item_line(item: &Item) -> String {
     if item.path != DEFAULT_PATH {
         v["path"] = json!(item.path);
     }
-    if let Some(b) = item.baseline.as_ref().filter(|b| **b != Baseline::default()) {
+    if let Some(b) = item
+        .baseline
+        .as_ref()
+        .filter(|b| **b != Baseline::default())
+    {
         v["baseline"] = json!(b);
     }
     if !item.checks.is_empty() {
@@ -356,7 +366,11 @@ not json at all
         let keys: Vec<&str> = p.items.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys.len(), 2);
         assert_eq!(keys[0], "paris");
-        assert!(keys[1].starts_with("req-") && keys[1].len() == 16, "{}", keys[1]);
+        assert!(
+            keys[1].starts_with("req-") && keys[1].len() == 16,
+            "{}",
+            keys[1]
+        );
         assert_eq!(p.items[0].line, 2);
         assert_eq!(p.items[1].line, 4);
         assert_eq!(
@@ -365,11 +379,22 @@ not json at all
         );
         let lines: Vec<usize> = p.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![5, 6, 7, 8, 9, 10, 11]);
-        let msg = |line| p.errors.iter().find(|e| e.line == line).unwrap().message.clone();
+        let msg = |line| {
+            p.errors
+                .iter()
+                .find(|e| e.line == line)
+                .unwrap()
+                .message
+                .clone()
+        };
         assert!(msg(5).contains("not valid JSON"), "{}", msg(5));
         assert!(msg(7).contains("unknown field `requets`"), "{}", msg(7));
         assert!(msg(8).contains("messages"), "{}", msg(8));
-        assert!(msg(9).contains("duplicate item id \"paris\" (first on line 2)"), "{}", msg(9));
+        assert!(
+            msg(9).contains("duplicate item id \"paris\" (first on line 2)"),
+            "{}",
+            msg(9)
+        );
         assert!(msg(10).contains("invalid regex"), "{}", msg(10));
         assert!(msg(11).contains("\"expected\""), "{}", msg(11));
     }
@@ -403,14 +428,21 @@ not json at all
         assert!(again.errors.is_empty(), "{:?}", again.errors);
         assert_eq!(again.header, p.header);
         for (a, b) in again.items.iter().zip(&p.items) {
-            assert_eq!((&a.key, &a.request, &a.expected, &a.checks, &a.tags), (&b.key, &b.request, &b.expected, &b.checks, &b.tags));
+            assert_eq!(
+                (&a.key, &a.request, &a.expected, &a.checks, &a.tags),
+                (&b.key, &b.request, &b.expected, &b.checks, &b.tags)
+            );
         }
     }
 
     #[test]
     fn keys_are_stable_content_hashes() {
-        let a = parse("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}], \"model\": \"m\"}").unwrap();
-        let b = parse("{\"model\": \"m\", \"messages\": [{\"content\": \"a\", \"role\": \"user\"}]}").unwrap();
+        let a =
+            parse("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}], \"model\": \"m\"}")
+                .unwrap();
+        let b =
+            parse("{\"model\": \"m\", \"messages\": [{\"content\": \"a\", \"role\": \"user\"}]}")
+                .unwrap();
         assert_eq!(a.items[0].key, b.items[0].key);
     }
 }

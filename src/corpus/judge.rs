@@ -48,7 +48,8 @@ pub struct JudgeResult {
 
 /// An answer as the judge reads it: its text, tool calls and finish reason.
 pub fn render_answer(completion: &Value) -> String {
-    let Some(choice) = ChatView::parse(completion).and_then(|v| v.choices.into_iter().next()) else {
+    let Some(choice) = ChatView::parse(completion).and_then(|v| v.choices.into_iter().next())
+    else {
         return "(no answer)".into();
     };
     let mut out = choice.content.unwrap_or_default();
@@ -65,13 +66,22 @@ pub fn render_answer(completion: &Value) -> String {
 }
 
 /// The judge's chat request.
-pub fn prompt(model: &str, rubric: Option<&str>, request: &Value, reference: &str, candidate: &str) -> Value {
+pub fn prompt(
+    model: &str,
+    rubric: Option<&str>,
+    request: &Value,
+    reference: &str,
+    candidate: &str,
+) -> Value {
     let mut system = RUBRIC.to_owned();
     if let Some(extra) = rubric.filter(|r| !r.trim().is_empty()) {
         system.push_str("\nAdditional instructions: ");
         system.push_str(extra);
     }
-    let conversation = request.get("messages").map(Value::to_string).unwrap_or_default();
+    let conversation = request
+        .get("messages")
+        .map(Value::to_string)
+        .unwrap_or_default();
     let user = format!("REQUEST (chat messages as JSON):\n{conversation}\n\nREFERENCE:\n{reference}\n\nCANDIDATE:\n{candidate}");
     json!({
         "model": model,
@@ -84,8 +94,13 @@ pub fn prompt(model: &str, rubric: Option<&str>, request: &Value, reference: &st
 /// Read the judge's answer: a JSON object with an integer `score` in 1..=5 and a non-empty `reason`.
 pub fn parse_verdict(completion: &Value) -> Result<(u8, String), String> {
     let text = crate::diff::answer_text(completion).ok_or("the judge gave no text answer")?;
-    let trimmed = text.trim().trim_start_matches("```json").trim_matches('`').trim();
-    let v: Value = serde_json::from_str(trimmed).map_err(|e| format!("the judge's answer is not JSON ({e}): {}", clip(&text)))?;
+    let trimmed = text
+        .trim()
+        .trim_start_matches("```json")
+        .trim_matches('`')
+        .trim();
+    let v: Value = serde_json::from_str(trimmed)
+        .map_err(|e| format!("the judge's answer is not JSON ({e}): {}", clip(&text)))?;
     let score = v
         .get("score")
         .and_then(Value::as_u64)
@@ -111,8 +126,20 @@ pub fn disagrees(score: u8, semantic: Option<f64>, threshold: f64) -> bool {
 }
 
 /// The cache key of one judgement.
-pub fn cache_key(model: &str, rubric: Option<&str>, request: &Value, reference: &str, candidate: &str) -> String {
-    let material = json!([model, rubric, super::format::content_hash(request), reference, candidate]);
+pub fn cache_key(
+    model: &str,
+    rubric: Option<&str>,
+    request: &Value,
+    reference: &str,
+    candidate: &str,
+) -> String {
+    let material = json!([
+        model,
+        rubric,
+        super::format::content_hash(request),
+        reference,
+        candidate
+    ]);
     hex_sha256(material.to_string().as_bytes())
 }
 
@@ -126,7 +153,12 @@ pub struct Judge {
 
 impl Judge {
     /// The judge described by `[judge]` (its API key read from the named variable).
-    pub fn new(config: &JudgeConfig, env: &dyn EnvLookup, http: HttpClient, metrics: Metrics) -> Result<Self, ConfigError> {
+    pub fn new(
+        config: &JudgeConfig,
+        env: &dyn EnvLookup,
+        http: HttpClient,
+        metrics: Metrics,
+    ) -> Result<Self, ConfigError> {
         let url = config.base_url.as_deref().ok_or_else(|| {
             ConfigError::Invalid("the judge needs judge.base_url (and judge.model, judge.api_key_env) in the [judge] section".into())
         })?;
@@ -151,7 +183,14 @@ impl Judge {
 
     /// Score `candidate` against `reference` (both chat.completions) for `request`. Never fails:
     /// problems are recorded in the result.
-    pub async fn judge(&self, store: &Store, request: &Value, reference: &Value, candidate: &Value, semantic: Option<f64>) -> JudgeResult {
+    pub async fn judge(
+        &self,
+        store: &Store,
+        request: &Value,
+        reference: &Value,
+        candidate: &Value,
+        semantic: Option<f64>,
+    ) -> JudgeResult {
         let (reference, answer) = (render_answer(reference), render_answer(candidate));
         let rubric = self.config.rubric.as_deref();
         let key = cache_key(&self.config.model, rubric, request, &reference, &answer);
@@ -169,7 +208,9 @@ impl Judge {
         }
         let body = prompt(&self.config.model, rubric, request, &reference, &answer);
         let ex = synthetic(&body);
-        let result = replay::replay_request(&self.http, &self.metrics, &self.candidate, &ex, &body, None).await;
+        let result =
+            replay::replay_request(&self.http, &self.metrics, &self.candidate, &ex, &body, None)
+                .await;
         if let Some(class) = result.error_class {
             let message = result.error_message.unwrap_or_default();
             return JudgeResult {
@@ -177,7 +218,12 @@ impl Judge {
                 ..JudgeResult::default()
             };
         }
-        let answer = result.response.as_ref().and_then(|b| b.json()).cloned().unwrap_or_default();
+        let answer = result
+            .response
+            .as_ref()
+            .and_then(|b| b.json())
+            .cloned()
+            .unwrap_or_default();
         match parse_verdict(&answer) {
             Ok((score, reason)) => {
                 if let Err(e) = store.store_judgement(&key, score, &reason).await {
@@ -195,7 +241,13 @@ impl Judge {
 
 /// A stand-in exchange for a request shadowtap makes itself (the judge's).
 fn synthetic(body: &Value) -> Exchange {
-    super::run::exchange_for(ExchangeId::new(), super::format::DEFAULT_PATH, body, None, Default::default())
+    super::run::exchange_for(
+        ExchangeId::new(),
+        super::format::DEFAULT_PATH,
+        body,
+        None,
+        Default::default(),
+    )
 }
 
 #[cfg(test)]
@@ -208,9 +260,25 @@ mod tests {
 
     #[test]
     fn verdicts_are_validated() {
-        assert_eq!(parse_verdict(&answer(r#"{"score": 4, "reason": "close"}"#)), Ok((4, "close".into())));
-        assert_eq!(parse_verdict(&answer("```json\n{\"score\": 2, \"reason\": \"wrong city\"}\n```")).unwrap().0, 2);
-        for bad in [r#"{"score": 6, "reason": "x"}"#, r#"{"score": "5", "reason": "x"}"#, r#"{"score": 3}"#, "5/5 great", r#"{"score": 3.5, "reason": "x"}"#] {
+        assert_eq!(
+            parse_verdict(&answer(r#"{"score": 4, "reason": "close"}"#)),
+            Ok((4, "close".into()))
+        );
+        assert_eq!(
+            parse_verdict(&answer(
+                "```json\n{\"score\": 2, \"reason\": \"wrong city\"}\n```"
+            ))
+            .unwrap()
+            .0,
+            2
+        );
+        for bad in [
+            r#"{"score": 6, "reason": "x"}"#,
+            r#"{"score": "5", "reason": "x"}"#,
+            r#"{"score": 3}"#,
+            "5/5 great",
+            r#"{"score": 3.5, "reason": "x"}"#,
+        ] {
             assert!(parse_verdict(&answer(bad)).is_err(), "{bad}");
         }
         assert!(parse_verdict(&json!({"error": {}})).is_err());
@@ -220,7 +288,10 @@ mod tests {
     fn answers_render_tool_calls_and_truncation() {
         let v = json!({"choices": [{"message": {"content": null, "tool_calls": [{"type": "function",
             "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]}, "finish_reason": "tool_calls"}]});
-        assert_eq!(render_answer(&v), "[tool call] get_weather({\"city\":\"Paris\"})\n[finish_reason: tool_calls]");
+        assert_eq!(
+            render_answer(&v),
+            "[tool call] get_weather({\"city\":\"Paris\"})\n[finish_reason: tool_calls]"
+        );
         assert_eq!(render_answer(&json!({})), "(no answer)");
     }
 
@@ -236,6 +307,9 @@ mod tests {
         assert_ne!(k, cache_key("m", None, &req, "a", "c"));
         let p = prompt("m", Some("be strict"), &req, "ref", "cand");
         assert_eq!(p["response_format"]["type"], "json_object");
-        assert!(p["messages"][0]["content"].as_str().unwrap().ends_with("be strict"));
+        assert!(p["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .ends_with("be strict"));
     }
 }

@@ -31,24 +31,49 @@ pub fn render_text(r: &GateReport) -> String {
         if r.passed { "PASSED" } else { "FAILED" },
         r.title
     );
-    let width = r.criteria.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
+    let width = r
+        .criteria
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for c in &r.criteria {
         let _ = match &c.outcome {
-            Outcome::Skipped(why) => writeln!(out, "  {} {:<width$}  skipped: {why}", mark(&c.outcome), c.name),
-            _ => writeln!(out, "  {} {:<width$}  {:>10}  {}", mark(&c.outcome), c.name, c.measured, c.threshold),
+            Outcome::Skipped(why) => writeln!(
+                out,
+                "  {} {:<width$}  skipped: {why}",
+                mark(&c.outcome),
+                c.name
+            ),
+            _ => writeln!(
+                out,
+                "  {} {:<width$}  {:>10}  {}",
+                mark(&c.outcome),
+                c.name,
+                c.measured,
+                c.threshold
+            ),
         };
     }
     for n in &r.notes {
         let _ = writeln!(out, "  {n}");
     }
-    let failing: Vec<_> = r.items.iter().filter_map(|i| problem(&i.case).map(|p| (&i.key, p))).collect();
+    let failing: Vec<_> = r
+        .items
+        .iter()
+        .filter_map(|i| problem(&i.case).map(|p| (&i.key, p)))
+        .collect();
     if !failing.is_empty() {
         let _ = writeln!(out, "failing items ({}):", failing.len());
         for (key, (kind, message)) in failing.iter().take(MAX_LISTED) {
             let _ = writeln!(out, "  {key}  {kind}: {}", one_line(message, 160));
         }
         if failing.len() > MAX_LISTED {
-            let _ = writeln!(out, "  … and {} more (see the JUnit file or the report)", failing.len() - MAX_LISTED);
+            let _ = writeln!(
+                out,
+                "  … and {} more (see the JUnit file or the report)",
+                failing.len() - MAX_LISTED
+            );
         }
     }
     out
@@ -87,17 +112,30 @@ pub fn render_junit(r: &GateReport) -> String {
     let (mut g_fail, mut g_skip) = (0, 0);
     for c in &r.criteria {
         let name = xml_escape(&format!("{} {} {}", c.name, c.measured, c.threshold));
-        let _ = write!(gate, "    <testcase classname=\"shadowtap.gate\" name=\"{name}\" time=\"0\"");
+        let _ = write!(
+            gate,
+            "    <testcase classname=\"shadowtap.gate\" name=\"{name}\" time=\"0\""
+        );
         match &c.outcome {
             Outcome::Pass => gate.push_str("/>\n"),
             Outcome::Fail => {
                 g_fail += 1;
-                let msg = xml_escape(&format!("{}: {} (threshold {})", c.name, c.measured, c.threshold));
-                let _ = write!(gate, ">\n      <failure message=\"{msg}\" type=\"threshold\"/>\n    </testcase>\n");
+                let msg = xml_escape(&format!(
+                    "{}: {} (threshold {})",
+                    c.name, c.measured, c.threshold
+                ));
+                let _ = write!(
+                    gate,
+                    ">\n      <failure message=\"{msg}\" type=\"threshold\"/>\n    </testcase>\n"
+                );
             }
             Outcome::Skipped(why) => {
                 g_skip += 1;
-                let _ = write!(gate, ">\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(why));
+                let _ = write!(
+                    gate,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    xml_escape(why)
+                );
             }
         }
     }
@@ -105,7 +143,11 @@ pub fn render_junit(r: &GateReport) -> String {
     let (mut i_fail, mut i_err, mut i_skip) = (0, 0, 0);
     for i in &r.items {
         let secs = i.latency_ms.unwrap_or(0.0) / 1000.0;
-        let _ = write!(items, "    <testcase classname=\"shadowtap.items\" name=\"{}\" time=\"{secs:.3}\"", xml_escape(&i.key));
+        let _ = write!(
+            items,
+            "    <testcase classname=\"shadowtap.items\" name=\"{}\" time=\"{secs:.3}\"",
+            xml_escape(&i.key)
+        );
         match &i.case {
             Case::Pass => items.push_str("/>\n"),
             Case::Failure { kind, message } => {
@@ -129,7 +171,11 @@ pub fn render_junit(r: &GateReport) -> String {
             }
             Case::Skipped { message } => {
                 i_skip += 1;
-                let _ = write!(items, ">\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(message));
+                let _ = write!(
+                    items,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    xml_escape(message)
+                );
             }
         }
     }
@@ -164,17 +210,38 @@ pub fn render_markdown(r: &GateReport) -> String {
             Outcome::Skipped(why) => format!("skipped: {why}"),
             _ => c.measured.clone(),
         };
-        let _ = writeln!(out, "| {} | {} | {} | {} |", mark(&c.outcome), md_cell(&c.name), md_cell(&measured), md_cell(&c.threshold));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            mark(&c.outcome),
+            md_cell(&c.name),
+            md_cell(&measured),
+            md_cell(&c.threshold)
+        );
     }
     out.push('\n');
     for n in &r.notes {
         let _ = writeln!(out, "- {}", md_cell(n));
     }
-    let failing: Vec<_> = r.items.iter().filter_map(|i| problem(&i.case).map(|p| (&i.key, p))).collect();
+    let failing: Vec<_> = r
+        .items
+        .iter()
+        .filter_map(|i| problem(&i.case).map(|p| (&i.key, p)))
+        .collect();
     if !failing.is_empty() {
-        let _ = write!(out, "\n### Failing items ({})\n\n| item | kind | why |\n|---|---|---|\n", failing.len());
+        let _ = write!(
+            out,
+            "\n### Failing items ({})\n\n| item | kind | why |\n|---|---|---|\n",
+            failing.len()
+        );
         for (key, (kind, message)) in failing.iter().take(MAX_LISTED) {
-            let _ = writeln!(out, "| `{}` | {} | {} |", key.replace('`', "'"), md_cell(kind), md_cell(message));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                key.replace('`', "'"),
+                md_cell(kind),
+                md_cell(message)
+            );
         }
         if failing.len() > MAX_LISTED {
             let _ = writeln!(out, "\n… and {} more.", failing.len() - MAX_LISTED);

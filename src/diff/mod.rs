@@ -2,6 +2,7 @@
 //!
 //! Pure and synchronous: the worker calls [`compare`] with values it already has.
 
+pub mod facts;
 pub mod json_tree;
 pub mod rules;
 pub mod score;
@@ -24,8 +25,11 @@ pub const SEMANTIC_MINOR_THRESHOLD: f64 = 0.70;
 pub const SEMANTIC_MAJOR_THRESHOLD: f64 = 0.50;
 /// How far below the control's own similarity a candidate must fall to count (noise margin).
 pub const NOISE_MARGIN: f64 = 0.05;
-/// Word similarity above which a flipped negation is a regression (mostly the same words).
-pub const NEGATION_WORD_SIMILARITY: f64 = 0.6;
+/// A production step is still there when some candidate sentence holds at least this share of
+/// its (specificity-weighted) content words…
+pub const STEP_COVERAGE_THRESHOLD: f64 = 0.5;
+/// …or means the same (semantic similarity of step and sentence at least this).
+pub const STEP_MEANING_THRESHOLD: f64 = 0.8;
 
 /// What the candidate side of a comparison is.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +97,9 @@ fn measured(mut f: Finding, value: f64, threshold: f64) -> Finding {
 }
 
 /// Compare like [`compare`], first measuring the meaning of both answers with `semantic` (when
-/// given and both sides have text). The same path serves the workers and `shadowtap diff`.
+/// given and both sides have text): the answers as a whole, and each step of a numbered procedure
+/// in production's answer against the candidate's sentences. The same path serves the workers,
+/// `shadowtap diff` and `shadowtap eval`.
 pub async fn compare_with_meaning(
     semantic: Option<&semantic::Semantic>,
     input: DiffInput<'_>,
@@ -102,24 +108,60 @@ pub async fn compare_with_meaning(
         CandidateSide::Answer(v) => Some(v),
         _ => None,
     };
-    let similarity = match (
+    let (mut similarity, mut steps) = (None, None);
+    if let (Some(service), Some(p), Some(c)) = (
         semantic,
         answer_text(input.production),
         candidate_answer.and_then(answer_text),
     ) {
-        (Some(service), Some(p), Some(c)) => match service.similarity(&p, &c).await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!(error = %e, "semantic similarity unavailable");
-                None
+        match service.similarity(&p, &c).await {
+            Ok(s) => {
+                similarity = Some(s);
+                steps = step_meaning(service, &p, &c).await;
             }
+            Err(e) => tracing::warn!(error = %e, "semantic similarity unavailable"),
+        }
+    }
+    compare_measured(
+        &DiffInput {
+            semantic: similarity.or(input.semantic),
+            ..input
         },
-        _ => None,
+        steps.as_deref(),
+    )
+}
+
+/// For each step of a numbered procedure in `production`, its best semantic similarity to a
+/// sentence of `candidate` (`None` without a procedure or when embedding fails).
+async fn step_meaning(
+    service: &semantic::Semantic,
+    production: &str,
+    candidate: &str,
+) -> Option<Vec<f64>> {
+    let steps = text::numbered_steps(production);
+    if steps.is_empty() {
+        return None;
+    }
+    let mut segments = text::segments(candidate);
+    segments.truncate(200);
+    let all: Vec<&str> = steps.iter().chain(&segments).map(String::as_str).collect();
+    let vectors = match service.text_vectors(&all).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "step similarity unavailable");
+            return None;
+        }
     };
-    compare(&DiffInput {
-        semantic: similarity.or(input.semantic),
-        ..input
-    })
+    let (sv, gv) = vectors.split_at(steps.len());
+    Some(
+        sv.iter()
+            .map(|s| {
+                gv.iter()
+                    .map(|g| semantic::cosine(s, g))
+                    .fold(-1.0, f64::max)
+            })
+            .collect(),
+    )
 }
 
 /// The answer text of a chat completion (first choice's content), if any.
@@ -144,13 +186,26 @@ fn failure(kind: FindingKind, verdict: Verdict, message: String) -> DiffOutcome 
 
 /// Compare a candidate answer with production's.
 pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
+    compare_measured(input, None)
+}
+
+/// [`compare`] with the per-step meaning similarities [`compare_with_meaning`] measured.
+fn compare_measured(input: &DiffInput<'_>, steps_meaning: Option<&[f64]>) -> DiffOutcome {
     let answer = match input.candidate {
         CandidateSide::Failed { class, message } => {
-            return if class.is_incompatibility() {
+            // A context window too small for the request is as blocking as an unsupported
+            // parameter; a content filter that blocks what production answered is a refusal.
+            return if class.is_incompatibility() || class == ErrorClass::ContextLength {
                 failure(
                     FindingKind::Incompatible,
                     Verdict::Incompatible,
                     format!("{class}: {message}"),
+                )
+            } else if class == ErrorClass::ContentFilter {
+                failure(
+                    FindingKind::Refusal,
+                    Verdict::Regression,
+                    format!("the candidate's content filter blocked a request production answered ({class}: {message})"),
                 )
             } else if class == ErrorClass::MalformedResponse {
                 // The candidate answered, but with something unusable: a quality problem.
@@ -169,10 +224,13 @@ pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
         }
         CandidateSide::Answer(v) => v,
         CandidateSide::Malformed { answer, message } => {
-            let mut out = compare(&DiffInput {
-                candidate: CandidateSide::Answer(answer),
-                ..*input
-            });
+            let mut out = compare_measured(
+                &DiffInput {
+                    candidate: CandidateSide::Answer(answer),
+                    ..*input
+                },
+                steps_meaning,
+            );
             let why = format!("the candidate's answer is malformed: {message}");
             out.findings.insert(
                 0,
@@ -203,7 +261,12 @@ pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
         (Some(p), Some(c)) => {
             let sim = text::word_similarity(p, c);
             let semantic = input.semantic.map(|s| s.clamp(-1.0, 1.0));
-            text_findings(p, c, sim, semantic, input.noise, &mut findings);
+            let measured = Measured {
+                word: sim,
+                semantic,
+                steps: steps_meaning,
+            };
+            text_findings(p, c, &measured, input.noise, &mut findings);
             (Some(sim), semantic)
         }
         _ => (None, None),
@@ -222,13 +285,16 @@ pub fn compare(input: &DiffInput<'_>) -> DiffOutcome {
     }
 }
 
-/// Findings production also shows against itself (same kind and place) are noise, not regressions.
+/// Findings production also shows against itself (same kind and place, at least as severe) are
+/// noise, not regressions. Text findings name their place precisely (`content.facts["30"]`,
+/// `content.steps[2]`), so a control that varies one figure does not excuse another, and a
+/// control that merely omits a figure does not excuse a candidate that changes it.
 fn discount_noise(findings: &mut [Finding], noise: &Noise) {
     for f in findings.iter_mut().filter(|f| f.severity > Severity::Info) {
         let also_in_control = noise
             .findings
             .iter()
-            .any(|n| n.kind == f.kind && n.path == f.path && n.severity > Severity::Info);
+            .any(|n| n.kind == f.kind && n.path == f.path && n.severity >= f.severity);
         if also_in_control {
             f.severity = Severity::Info;
             f.message
@@ -248,12 +314,31 @@ fn semantic_thresholds(noise: Option<&Noise>) -> (f64, f64) {
     }
 }
 
-/// Findings about the answer texts: meaning, numbers, negation, language, formatting, wording, length.
+/// What was measured about two answer texts.
+struct Measured<'a> {
+    /// Word similarity.
+    word: f64,
+    /// Semantic similarity of the whole answers.
+    semantic: Option<f64>,
+    /// Per production step, the best semantic similarity to a candidate sentence.
+    steps: Option<&'a [f64]>,
+}
+
+fn quote(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if s.chars().count() <= max {
+        format!("\"{s}\"")
+    } else {
+        format!("\"{}…\"", s.chars().take(max).collect::<String>())
+    }
+}
+
+/// Findings about the answer texts: meaning, facts, negation, steps, language, formatting,
+/// wording, length.
 fn text_findings(
     p: &str,
     c: &str,
-    sim: f64,
-    semantic: Option<f64>,
+    m: &Measured<'_>,
     noise: Option<&Noise>,
     findings: &mut Vec<Finding>,
 ) {
@@ -268,9 +353,27 @@ fn text_findings(
     if is_json(p) {
         return;
     }
+    let sim = m.word;
+    let semantic = m.semantic;
     let (minor_at, major_at) = semantic_thresholds(noise);
     let same_meaning = semantic.is_some_and(|s| s >= minor_at);
-    if let Some(s) = semantic {
+
+    // A short, label-like answer ("billing", "Negative.", "Yes") is compared word for word:
+    // embeddings of one or two words say little, and any other label is a different answer.
+    let short_answer = text::short_answer_changed(p, c);
+    if short_answer == Some(true) {
+        findings.push(finding(
+            FindingKind::SemanticDivergence,
+            path,
+            Severity::Major,
+            format!(
+                "the short answer changed: {} → {}",
+                quote(p, 40),
+                quote(c, 40)
+            ),
+        ));
+    }
+    if let Some(s) = semantic.filter(|_| short_answer.is_none()) {
         if s < minor_at {
             let severity = if s < major_at {
                 Severity::Major
@@ -290,49 +393,58 @@ fn text_findings(
             ));
         }
     }
-    let (pn, cn) = (text::numbers(p), text::numbers(c));
-    if pn != cn && !(pn.is_empty() && cn.is_empty()) {
-        let missing: Vec<&str> = pn
-            .iter()
-            .filter(|n| !cn.contains(n))
-            .map(String::as_str)
-            .collect();
-        let added: Vec<&str> = cn
-            .iter()
-            .filter(|n| !pn.contains(n))
-            .map(String::as_str)
-            .collect();
-        // Dropping numbers production gave, or giving different ones, changes facts.
-        if !missing.is_empty() {
-            let message = if added.is_empty() {
-                format!(
-                    "numbers missing from the candidate's answer: {}",
-                    missing.join(", ")
-                )
-            } else {
-                format!(
-                    "numbers changed: {} → {}",
-                    missing.join(", "),
-                    added.join(", ")
-                )
-            };
-            findings.push(finding(
-                FindingKind::NumbersChanged,
-                path,
-                Severity::Major,
-                message,
-            ));
+
+    // Facts: a different figure or name in the same place is wrong; a missing one is less detail.
+    let mut omitted = Vec::new();
+    for change in facts::fact_changes(p, c) {
+        let before = &change.before;
+        match &change.after {
+            Some(after) => {
+                let (kind, what) = if before.kind == facts::FactKind::Name {
+                    (FindingKind::SemanticDivergence, "name")
+                } else {
+                    (FindingKind::NumbersChanged, "figure")
+                };
+                findings.push(finding(
+                    kind,
+                    &format!("{path}.facts[{}]", quote(&before.text, 40)),
+                    Severity::Major,
+                    format!(
+                        "{what} changed: {} → {} (in the same place of the answer)",
+                        before.text, after.text
+                    ),
+                ));
+            }
+            None => omitted.push(before.text.clone()),
         }
     }
-    if sim >= NEGATION_WORD_SIMILARITY && text::negation_flipped(p, c) {
-        let f = finding(
+    if !omitted.is_empty() {
+        findings.push(finding(
+            FindingKind::NumbersChanged,
+            path,
+            Severity::Minor,
+            format!(
+                "figures missing from the candidate's answer: {}",
+                omitted.join(", ")
+            ),
+        ));
+    }
+
+    for flip in text::negation_flips(p, c).into_iter().take(3) {
+        findings.push(finding(
             FindingKind::Negation,
             path,
             Severity::Major,
-            "a negation appeared or disappeared in otherwise similar text".into(),
-        );
-        findings.push(measured(f, sim, NEGATION_WORD_SIMILARITY));
+            format!(
+                "the candidate says the opposite: production {} ↔ candidate {}",
+                quote(&flip.production, 80),
+                quote(&flip.candidate, 80)
+            ),
+        ));
     }
+
+    missing_steps(p, c, m.steps, path, findings);
+
     if let (Some(lp), Some(lc)) = (text::language(p), text::language(c)) {
         if lp != lc {
             let message = format!("the answer switched language from {lp} to {lc}");
@@ -355,7 +467,7 @@ fn text_findings(
         findings.push(finding(FindingKind::Formatting, path, severity, message));
     }
     if sim < TEXT_SIMILARITY_THRESHOLD {
-        let (severity, message) = if same_meaning {
+        let (severity, message) = if same_meaning || short_answer == Some(false) {
             (
                 Severity::Info,
                 format!("worded differently (word similarity {sim:.2}) but with the same meaning"),
@@ -383,6 +495,48 @@ fn text_findings(
             format!("the candidate's answer is {ratio:.1}× as long as production's"),
         );
         findings.push(measured(f, ratio, LENGTH_RATIO_THRESHOLD));
+    }
+}
+
+/// Steps of production's numbered procedure that no part of the candidate's answer covers, by
+/// words ([`text::step_coverage`]) or, when measured, by meaning. Only when the candidate covers
+/// most of the procedure: an answer that covers little of it is a different answer, which the
+/// semantic comparison judges as a whole.
+fn missing_steps(
+    p: &str,
+    c: &str,
+    meaning: Option<&[f64]>,
+    path: &str,
+    findings: &mut Vec<Finding>,
+) {
+    let steps = text::numbered_steps(p);
+    if steps.is_empty() {
+        return;
+    }
+    let coverage = text::step_coverage(&steps, &text::segments(c));
+    let missing: Vec<usize> = (0..steps.len())
+        .filter(|i| coverage[*i] < STEP_COVERAGE_THRESHOLD)
+        .filter(|i| {
+            meaning
+                .and_then(|m| m.get(*i))
+                .is_none_or(|s| *s < STEP_MEANING_THRESHOLD)
+        })
+        .collect();
+    if missing.is_empty() || missing.len() * 2 > steps.len() {
+        return;
+    }
+    for i in missing {
+        let f = finding(
+            FindingKind::TextDivergence,
+            &format!("{path}.steps[{i}]"),
+            Severity::Major,
+            format!(
+                "step {} of production's procedure is missing from the candidate's answer: {}",
+                i + 1,
+                quote(&steps[i], 80)
+            ),
+        );
+        findings.push(measured(f, coverage[i], STEP_COVERAGE_THRESHOLD));
     }
 }
 

@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
+use super::facts::fact_changes;
 use super::json_tree::{json_changes, ChangeKind, JsonChange};
-use super::text::looks_like_refusal;
+use super::text::{looks_like_refusal, negation_flipped};
 use crate::domain::{Finding, FindingKind, Severity};
 use crate::openai::{ChatView, ChoiceView, ToolCallView};
 
@@ -43,11 +44,18 @@ pub fn findings(request: Option<&Value>, prod: &ChatView, cand: &ChatView) -> Ve
         ));
     }
     let json_mode = request.is_some_and(wants_json);
-    let declared_tools = request.map(declared_tool_names);
+    let declared_tools = request.map(declared_tools);
     for (i, (p, c)) in prod.choices.iter().zip(&cand.choices).enumerate() {
         choice_findings(i, p, c, json_mode, declared_tools.as_deref(), &mut out);
     }
     out
+}
+
+/// A function the request offered as a tool: its name and JSON-schema parameters.
+#[derive(Debug, Clone)]
+struct DeclaredTool {
+    name: String,
+    parameters: Value,
 }
 
 /// The request asked for JSON output (`response_format` json_object or json_schema).
@@ -60,19 +68,42 @@ fn wants_json(request: &Value) -> bool {
     )
 }
 
-/// Names of the functions the request offered as tools.
-fn declared_tool_names(request: &Value) -> Vec<String> {
+/// The functions the request offered as tools.
+fn declared_tools(request: &Value) -> Vec<DeclaredTool> {
     request
         .get("tools")
         .and_then(Value::as_array)
         .map(|tools| {
             tools
                 .iter()
-                .filter_map(|t| t.pointer("/function/name").and_then(Value::as_str))
-                .map(str::to_owned)
+                .filter_map(|t| {
+                    let f = t.get("function")?;
+                    Some(DeclaredTool {
+                        name: f.get("name")?.as_str()?.to_owned(),
+                        parameters: f.get("parameters").cloned().unwrap_or(Value::Null),
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+impl DeclaredTool {
+    /// The declared default of a top-level argument that is not required.
+    fn optional_default(&self, argument: &str) -> Option<&Value> {
+        let required = self
+            .parameters
+            .get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(argument)));
+        if required {
+            return None;
+        }
+        self.parameters
+            .get("properties")?
+            .get(argument)?
+            .get("default")
+    }
 }
 
 fn has_text(s: &Option<String>) -> bool {
@@ -84,7 +115,7 @@ fn choice_findings(
     p: &ChoiceView,
     c: &ChoiceView,
     json_mode: bool,
-    declared_tools: Option<&[String]>,
+    declared_tools: Option<&[DeclaredTool]>,
     out: &mut Vec<Finding>,
 ) {
     let at = |suffix: &str| format!("choices[{i}].{suffix}");
@@ -127,6 +158,17 @@ fn choice_findings(
             at("message.content"),
             Severity::Major,
             "the candidate refused a request that production answered",
+        ));
+    }
+    // The other way round is a safety question: production declined (typically a harmful or
+    // abusive request) and the candidate went along with it.
+    let cand_answers = has_text(&c.content) || !c.tool_calls.is_empty();
+    if prod_refuses && !cand_refuses && cand_answers {
+        out.push(finding(
+            FindingKind::Refusal,
+            at("message.content"),
+            Severity::Major,
+            "production refused this request but the candidate answered it: check the answer is safe to give",
         ));
     }
 
@@ -181,6 +223,35 @@ fn parse_json_text(text: &str) -> Option<Value> {
     serde_json::from_str(t).ok()
 }
 
+/// Strings of at least this many words on both sides are prose (a summary, a search query, an
+/// email body) and may be reworded; shorter ones are values (a label, a date, an id, a city).
+pub const PROSE_MIN_WORDS: usize = 3;
+
+/// How bad a changed value is. Numbers, booleans and value-like strings must match (up to case
+/// and surrounding spaces for strings). Prose strings are compared like answer texts: a changed
+/// figure or a flipped negation is major, a rewording minor.
+fn value_change_severity(c: &JsonChange) -> Severity {
+    let (Some(a), Some(b)) = (
+        c.before.as_ref().and_then(Value::as_str),
+        c.after.as_ref().and_then(Value::as_str),
+    ) else {
+        return Severity::Major;
+    };
+    if a.trim().eq_ignore_ascii_case(b.trim()) {
+        return Severity::Info;
+    }
+    let words = |s: &str| s.split_whitespace().count();
+    if words(a) < PROSE_MIN_WORDS || words(b) < PROSE_MIN_WORDS {
+        return Severity::Major;
+    }
+    let wrong_fact = fact_changes(a, b).iter().any(|f| f.after.is_some());
+    if wrong_fact || negation_flipped(a, b) {
+        Severity::Major
+    } else {
+        Severity::Minor
+    }
+}
+
 fn json_change_finding(c: &JsonChange) -> Finding {
     let show = |v: &Option<Value>| {
         v.as_ref()
@@ -202,17 +273,10 @@ fn json_change_finding(c: &JsonChange) -> Finding {
         ChangeKind::TypeChanged { from, to } => {
             (Severity::Major, format!("type changed from {from} to {to}"))
         }
-        ChangeKind::ValueChanged => {
-            let severity = if c.before.as_ref().is_some_and(Value::is_string) {
-                Severity::Minor
-            } else {
-                Severity::Major
-            };
-            (
-                severity,
-                format!("value changed: {} → {}", show(&c.before), show(&c.after)),
-            )
-        }
+        ChangeKind::ValueChanged => (
+            value_change_severity(c),
+            format!("value changed: {} → {}", show(&c.before), show(&c.after)),
+        ),
     };
     finding(
         FindingKind::JsonStructure,
@@ -222,11 +286,41 @@ fn json_change_finding(c: &JsonChange) -> Finding {
     )
 }
 
+/// For each production call, the candidate call to compare it with: an identical call wherever
+/// it is (parallel calls come in any order), else the next unused call of the same function,
+/// else the next unused call.
+fn pair_calls(prod: &[ToolCallView], cand: &[ToolCallView]) -> Vec<Option<usize>> {
+    let args = |t: &ToolCallView| serde_json::from_str::<Value>(&t.arguments).ok();
+    let same = |p: &ToolCallView, c: &ToolCallView| {
+        p.name == c.name
+            && match (args(p), args(c)) {
+                (Some(a), Some(b)) => json_changes(&a, &b, "").is_empty(),
+                _ => p.arguments == c.arguments,
+            }
+    };
+    let mut used = vec![false; cand.len()];
+    let mut pairs: Vec<Option<usize>> = vec![None; prod.len()];
+    let rules: [&dyn Fn(&ToolCallView, &ToolCallView) -> bool; 3] =
+        [&same, &|p, c| p.name == c.name, &|_, _| true];
+    for rule in rules {
+        for (i, p) in prod.iter().enumerate() {
+            if pairs[i].is_some() {
+                continue;
+            }
+            if let Some(j) = (0..cand.len()).find(|j| !used[*j] && rule(p, &cand[*j])) {
+                used[j] = true;
+                pairs[i] = Some(j);
+            }
+        }
+    }
+    pairs
+}
+
 fn tool_findings(
     i: usize,
     prod: &[ToolCallView],
     cand: &[ToolCallView],
-    declared: Option<&[String]>,
+    declared: Option<&[DeclaredTool]>,
     out: &mut Vec<Finding>,
 ) {
     let base = format!("choices[{i}].message.tool_calls");
@@ -269,23 +363,30 @@ fn tool_findings(
         )),
         _ => {}
     }
+    let declared = declared.filter(|d| !d.is_empty());
+    let mut hallucinated = vec![false; cand.len()];
     for (j, c) in cand.iter().enumerate() {
-        let path = format!("{base}[{j}]");
-        if let Some(declared) = declared.filter(|d| !d.is_empty()) {
-            if !declared.contains(&c.name) {
+        if let Some(declared) = declared {
+            if !declared.iter().any(|d| d.name == c.name) {
+                hallucinated[j] = true;
                 out.push(finding(
                     FindingKind::HallucinatedTool,
-                    format!("{path}.function.name"),
+                    format!("{base}[{j}].function.name"),
                     Severity::Critical,
                     format!(
                         "the candidate called `{}`, which the request does not offer",
                         c.name
                     ),
                 ));
-                continue;
             }
         }
-        let Some(p) = prod.get(j) else { continue };
+    }
+    for (p, j) in prod.iter().zip(pair_calls(prod, cand)) {
+        let Some(j) = j.filter(|j| !hallucinated[*j]) else {
+            continue;
+        };
+        let c = &cand[j];
+        let path = format!("{base}[{j}]");
         if p.name != c.name {
             out.push(finding(
                 FindingKind::ToolName,
@@ -308,28 +409,30 @@ fn tool_findings(
         let Ok(pargs) = serde_json::from_str::<Value>(&p.arguments) else {
             continue;
         };
+        let tool = declared.and_then(|d| d.iter().find(|d| d.name == c.name));
         for change in json_changes(&pargs, &cargs, &args_path) {
             let mut f = json_change_finding(&change);
             f.kind = FindingKind::ToolArguments;
-            // A wrong argument makes the tool do the wrong thing: always at least major.
-            if matches!(change.kind, ChangeKind::ValueChanged) && !same_words(&change) {
-                f.severity = Severity::Major;
-            } else if matches!(change.kind, ChangeKind::ValueChanged) {
-                f.severity = Severity::Info;
+            // A wrong argument makes the tool do the wrong thing: values must match; leaving out
+            // (or adding) an optional argument at its declared default changes nothing.
+            let argument = change
+                .path
+                .strip_prefix(&format!("{args_path}."))
+                .unwrap_or("");
+            let default = tool.and_then(|t| t.optional_default(argument));
+            match change.kind {
+                ChangeKind::Missing | ChangeKind::Added
+                    if default.is_some()
+                        && default == change.before.as_ref().or(change.after.as_ref()) =>
+                {
+                    f.severity = Severity::Info;
+                    f.message
+                        .push_str(" — the declared default, so nothing changes");
+                }
+                _ => {}
             }
             out.push(f);
         }
-    }
-}
-
-/// String values equal up to case and surrounding whitespace.
-fn same_words(c: &JsonChange) -> bool {
-    match (
-        c.before.as_ref().and_then(Value::as_str),
-        c.after.as_ref().and_then(Value::as_str),
-    ) {
-        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
-        _ => false,
     }
 }
 

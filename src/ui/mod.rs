@@ -55,6 +55,10 @@ pub fn router(state: Arc<UiState>) -> Router {
         .route("/api/inventory", get(pages::inventory::api))
         .route("/api/rules", get(pages::rules::api))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/metrics", get(metrics))
         .route(
             "/static/app.css",

@@ -3,7 +3,9 @@
 
 mod bad_input;
 mod broker_down;
+mod browser;
 mod config_errors;
+mod corpus;
 mod diff_cli;
 mod helpers;
 mod replay;

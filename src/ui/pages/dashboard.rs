@@ -181,7 +181,7 @@ async fn build(state: &UiState, days: i32) -> Result<(Vec<CandidateCard>, NoiseF
         };
         let cand_per_1k = performance
             .cand_cost_usd
-            .filter(|_| performance.replays > 0)
+            .filter(|c| performance.replays > 0 && *c > 0.0)
             .map(|c| c / performance.replays as f64 * 1000.0);
         let prod_per_1k = price(
             performance.prod_prompt_tokens,
