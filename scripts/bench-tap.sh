@@ -3,9 +3,11 @@
 #
 # A fast fake upstream (nginx `return 200` with a ~600-byte chat.completion) is called
 #   direct | through `shadowtap tap` (capture on, Kafka up) | through nginx with `mirror` to a sink
-# at fixed rates (open loop, scripts' own shadowtap-load: latency from the scheduled send time, so
+# at fixed rates (open loop with src/bin/shadowtap-load.rs: latency from the scheduled send time, so
 # no coordinated omission; wrk cannot hold a rate and wrk2 is not in Debian) and at maximum
-# throughput (wrk -t1 -c32 with a POST script). Then the capture side goes slow or down at 500 rps:
+# throughput (wrk -t1 -c32 with a POST script; extra rows show where the tap's CPU goes: Kafka
+# down, --redact off, capture off per request, and CPU time per request of each proxy and of its
+# capture side, from /proc). Then the capture side goes slow or down at 500 rps:
 # the tap with its Kafka broker down (127.0.0.1:1) or a black hole (accepts, never answers), and
 # nginx mirroring to the black hole. It prints p50/p99, the latency the proxy adds to direct
 # (p50 and p99 deltas) and throughput ratios to direct, and writes the same as Markdown to
@@ -20,7 +22,7 @@
 #   BENCH_WARMUP=2               unmeasured seconds first   BENCH_CONNECTIONS=32  connections
 #   BENCH_SLOW_RATE=500          rate of the capture-slow/down runs
 #   BENCH_OUT=FILE               Markdown results          BENCH_KEEP_KAFKA=1  leave a broker we started
-# Needs ports 127.0.0.1:18081-18088. Installs wrk and nginx with apt-get if they are missing.
+# Needs ports 127.0.0.1:18081-18089. Installs wrk and nginx with apt-get if they are missing.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RATES="${BENCH_RATES:-500 1000 2000}"
@@ -39,6 +41,7 @@ P_BLACKHOLE=18085  # python: accepts and never answers
 P_TAP=18086        # shadowtap tap, Kafka up
 P_TAP_DOWN=18087   # shadowtap tap, Kafka broker down
 P_TAP_BH=18088     # shadowtap tap, Kafka "broker" is the black hole
+P_TAP_NOREDACT=18089  # shadowtap tap, Kafka up, --redact off (where the capture CPU goes)
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -55,9 +58,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-for port in $P_UPSTREAM $P_MIRROR $P_SINK $P_MIRROR_BH $P_BLACKHOLE $P_TAP $P_TAP_DOWN $P_TAP_BH; do
+for port in $P_UPSTREAM $P_MIRROR $P_SINK $P_MIRROR_BH $P_BLACKHOLE $P_TAP $P_TAP_DOWN $P_TAP_BH $P_TAP_NOREDACT; do
   if port_open "$port"; then
-    log "port 127.0.0.1:$port is in use (another benchmark running?); the benchmark needs 18081-18088"
+    log "port 127.0.0.1:$port is in use (another benchmark running?); the benchmark needs 18081-18089"
     exit 1
   fi
 done
@@ -267,7 +270,7 @@ done = function(summary, latency, requests)
   io.write(string.format(
     'JSON {"url":"%s","rate":0,"achieved_rps":%.1f,"requests":%d,"errors":%d,' ..
     '"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"p999_ms":%.3f,"max_ms":%.3f}\n',
-    os.getenv("BENCH_URL"), summary.requests / secs, summary.requests,
+    os.getenv("BENCH_URL"), (summary.requests - e.status) / secs, summary.requests,
     e.connect + e.read + e.write + e.status + e.timeout,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     latency:percentile(99.9) / 1000, latency.max / 1000))
@@ -292,25 +295,28 @@ if [ -x "$TANSU_BIN" ]; then
 fi
 KAFKA_PID="$(ss -Htlnp "sport = :${KAFKA_ADDR##*:}" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)"
 
-# start_tap NAME PORT BROKERS [extra env...]
+# start_tap NAME PORT BROKERS REDACT [extra env...]
 start_tap() {
-  local name="$1" port="$2" brokers="$3"
-  shift 3
+  local name="$1" port="$2" brokers="$3" redact="$4"
+  shift 4
   start "$name" env -u SHADOWTAP_CONFIG SHADOWTAP_LOG=warn \
     SHADOWTAP_BUS__KAFKA__TOPIC="$TOPIC" SHADOWTAP_BUS__KAFKA__BROKERS="$brokers" "$@" \
-    "$BIN/shadowtap" tap --bus kafka --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$P_UPSTREAM"
+    "$BIN/shadowtap" tap --bus kafka --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$P_UPSTREAM" \
+    --redact "$redact"
   wait_port "$name" "$port"
 }
 log "starting the taps (Kafka up on $KAFKA_ADDR, topic $TOPIC; Kafka down; Kafka a black hole)"
-start_tap tap "$P_TAP" "$KAFKA_ADDR"
-start_tap tap-down "$P_TAP_DOWN" 127.0.0.1:1 SHADOWTAP_BUS__KAFKA__MESSAGE_TIMEOUT_MS=1000
-start_tap tap-bh "$P_TAP_BH" "127.0.0.1:$P_BLACKHOLE" SHADOWTAP_BUS__KAFKA__MESSAGE_TIMEOUT_MS=1000
+start_tap tap "$P_TAP" "$KAFKA_ADDR" on
+start_tap tap-down "$P_TAP_DOWN" 127.0.0.1:1 on SHADOWTAP_BUS__KAFKA__MESSAGE_TIMEOUT_MS=1000
+start_tap tap-bh "$P_TAP_BH" "127.0.0.1:$P_BLACKHOLE" on SHADOWTAP_BUS__KAFKA__MESSAGE_TIMEOUT_MS=1000
+start_tap tap-noredact "$P_TAP_NOREDACT" "$KAFKA_ADDR" off
 
 PATH_V1=/v1/chat/completions
 declare -A URL=(
   [direct]="http://127.0.0.1:$P_UPSTREAM$PATH_V1"
   [tap]="http://127.0.0.1:$P_TAP$PATH_V1"
   [tap_nocap]="http://127.0.0.1:$P_TAP$PATH_V1"
+  [tap_noredact]="http://127.0.0.1:$P_TAP_NOREDACT$PATH_V1"
   [mirror]="http://127.0.0.1:$P_MIRROR$PATH_V1"
   [tap_down]="http://127.0.0.1:$P_TAP_DOWN$PATH_V1"
   [tap_bh]="http://127.0.0.1:$P_TAP_BH$PATH_V1"
@@ -319,7 +325,7 @@ declare -A URL=(
 
 # Every path answers the upstream's bytes.
 python3 - "$BODY" "$RESPONSE" "${URL[direct]}" "${URL[tap]}" "${URL[mirror]}" "${URL[tap_down]}" \
-  "${URL[tap_bh]}" <<'PY'
+  "${URL[tap_bh]}" "${URL[tap_noredact]}" <<'PY'
 import sys, urllib.request
 body, expected, urls = open(sys.argv[1], "rb").read(), sys.argv[2].encode(), sys.argv[3:]
 for url in urls:
@@ -334,6 +340,10 @@ PY
 # --- measure -----------------------------------------------------------------------------------
 RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")"
+if awk '{exit !($1 > 0.5)}' /proc/loadavg 2>/dev/null; then
+  log "warning: load average $LOAD_BEFORE before the benchmark; other work on this machine skews the numbers"
+fi
 
 record() { # GROUP TARGET JSON
   if [ -z "$3" ]; then
@@ -388,7 +398,8 @@ PY
 CPU_PROCS=()
 cpu_procs() {
   CPU_PROCS=("upstream=${PID_OF[upstream]}" "tap=${PID_OF[tap]}" "tap_down=${PID_OF[tap-down]}"
-    "mirror=${PID_OF[mirror]}" "sink=${PID_OF[sink]}" "kafka=$KAFKA_PID")
+    "tap_noredact=${PID_OF[tap-noredact]}" "mirror=${PID_OF[mirror]}" "sink=${PID_OF[sink]}"
+    "kafka=$KAFKA_PID")
 }
 
 maxrate() { # GROUP TARGET
@@ -411,15 +422,16 @@ for rate in $RATES; do
 done
 log "maximum throughput (wrk -t1 -c$CONNS, ${DURATION}s)"
 cpu_procs
-for target in direct tap tap_down tap_nocap mirror; do maxrate "max throughput" "$target"; done
+for target in direct tap tap_down tap_noredact tap_nocap mirror; do maxrate "max throughput" "$target"; done
 log "capture side slow or down, $SLOW_RATE rps"
 for target in direct tap_down tap_bh mirror_bh; do fixed "capture down, $SLOW_RATE rps" "$target" "$SLOW_RATE"; done
 
 # What the taps did with the captures.
 METRICS="$WORK/metrics.txt"
-for name in tap tap_down tap_bh; do
+for name in tap tap_down tap_bh tap_noredact; do
   case "$name" in
     tap) port=$P_TAP ;; tap_down) port=$P_TAP_DOWN ;; tap_bh) port=$P_TAP_BH ;;
+    tap_noredact) port=$P_TAP_NOREDACT ;;
   esac
   python3 - "$name" "http://127.0.0.1:$port/metrics" >>"$METRICS" <<'PY'
 import re, sys, urllib.request
@@ -432,10 +444,13 @@ PY
 done
 
 # --- report ------------------------------------------------------------------------------------
-python3 - "$RESULTS" "$METRICS" "$OUT" "$CONNS" "$DURATION" "$WARMUP" "$RATES" "$SLOW_RATE" <<'PY'
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")"
+python3 - "$RESULTS" "$METRICS" "$OUT" "$CONNS" "$DURATION" "$WARMUP" "$RATES" "$SLOW_RATE" \
+  "$LOAD_BEFORE" "$LOAD_AFTER" <<'PY'
 import json, os, platform, subprocess, sys, time
 
-results_path, metrics_path, out_path, conns, duration, warmup, rates, slow_rate = sys.argv[1:9]
+(results_path, metrics_path, out_path, conns, duration, warmup, rates, slow_rate,
+ load_before, load_after) = sys.argv[1:11]
 rows = [json.loads(l) for l in open(results_path) if l.strip()]
 metrics = {}
 for line in open(metrics_path):
@@ -448,6 +463,7 @@ LABEL = {
     "mirror": "nginx mirror (fast sink)",
     "tap_down": "tap (Kafka down)",
     "tap_nocap": "tap (capture off by header)",
+    "tap_noredact": "tap (Kafka up, --redact off)",
     "tap_bh": "tap (Kafka black hole)",
     "mirror_bh": "nginx mirror (black-hole sink)",
 }
@@ -477,6 +493,7 @@ for group in groups:
                 "tap": (per("tap"), per("kafka")),
                 "tap_nocap": (per("tap"), per("kafka")),
                 "tap_down": (per("tap_down"), None),
+                "tap_noredact": (per("tap_noredact"), per("kafka")),
                 "mirror": (per("mirror"), per("sink")),
             }.get(r["target"], (None, None))
         table.append({
@@ -545,6 +562,7 @@ print()
 for c in checks:
     print("  " + c)
 print("  captures: " + "; ".join(captures))
+print(f"  load average before: {load_before}, after: {load_after} (the benchmark itself adds ~2)")
 
 cpu = platform.processor() or ""
 try:
@@ -572,7 +590,11 @@ md = [
 ]
 for t in table:
     md.append("| " + " | ".join(cells(t)) + " |")
-md += [""] + [f"- {c}" for c in checks] + [f"- captures: " + "; ".join(captures), ""]
+md += [""] + [f"- {c}" for c in checks] + [
+    "- captures: " + "; ".join(captures),
+    f"- load average before: {load_before}, after: {load_after} (the benchmark itself adds ~2)",
+    "",
+]
 with open(out_path, "w") as f:
     f.write("\n".join(md))
 print(f"\n  Markdown written to {out_path}")

@@ -101,7 +101,7 @@ PY
   export SHADOWTAP_DIFF__EMBEDDING__MODEL_DIR="$MODEL_DIR"
 }
 
-# Debian's Chromium and playwright-core (npm) for the browser test. Exports SHADOWTAP_NODE_MODULES.
+# Debian's Chromium and playwright-core (npm) for the browser test. Exports SHADOWTAP_TEST_NODE_MODULES.
 ensure_browser() {
   if ! command -v chromium >/dev/null 2>&1; then
     log "installing Chromium from Debian (first time only)"
@@ -113,7 +113,7 @@ ensure_browser() {
     mkdir -p "$dir"
     (cd "$dir" && npm install --silent --no-audit --no-fund --no-save playwright-core@1.65.1 >/dev/null)
   fi
-  export SHADOWTAP_NODE_MODULES="$dir/node_modules"
+  export SHADOWTAP_TEST_NODE_MODULES="$dir/node_modules"
 }
 
 # PostgreSQL must answer on 127.0.0.1:5432 (it does on the dev and CI machines), or DATABASE_URL is set.

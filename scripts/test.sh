@@ -8,7 +8,7 @@ start_kafka
 ensure_python_sdk
 ensure_embeddings
 ensure_browser
-export SHADOWTAP_ARTIFACTS="${SHADOWTAP_ARTIFACTS:-$ROOT/artifacts}"
+export SHADOWTAP_TEST_ARTIFACTS="${SHADOWTAP_TEST_ARTIFACTS:-$ROOT/artifacts}"
 cd "$ROOT"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast "$@"

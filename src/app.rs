@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::bus::{self, Bus, BusError};
 use crate::config::{BusKind, Config, ConfigError, EnvLookup};
 use crate::diff::semantic::Semantic;
+use crate::index::{IndexError, VectorIndex};
 use crate::replay::{Candidate, Limits, Worker};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
@@ -66,6 +67,8 @@ pub enum AppError {
     },
     #[error("the memory bus connects a tap and a worker inside one process; use `shadowtap serve`, or --bus kafka")]
     MemoryBusSplit,
+    #[error("vector index ([index] backend): {0}")]
+    Index(#[from] IndexError),
 }
 
 /// A running shadowtap process.
@@ -78,6 +81,7 @@ pub struct Application {
     store: Option<Store>,
     tap_ready: Option<Arc<AtomicBool>>,
     shutdown: Shutdown,
+    index: Option<VectorIndex>,
 }
 
 /// `postgres://user:secret@host:5432/db` → `host:5432/db` (never print credentials).
@@ -160,6 +164,24 @@ impl Application {
             None
         };
         let http = http_client::build(Duration::from_secs_f64(config.tap.connect_timeout_secs));
+        // One index per process, shared by the worker (writes) and the UI (reads).
+        let index = if roles.worker || roles.ui {
+            match VectorIndex::open(&config.index, env).await {
+                Ok(index) => index,
+                // Split stages on one machine: the first process keeps the embedded index.
+                Err(IndexError::Locked(why)) => {
+                    tracing::warn!("{why}; this process runs without the vector index");
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            None
+        };
+        if let Some(index) = &index {
+            let task = crate::index::upkeep::run(index.clone(), metrics.clone(), shutdown.token());
+            shutdown.spawn(task);
+        }
 
         let mut app = Self {
             tap_addr: None,
@@ -170,6 +192,7 @@ impl Application {
             store: store.clone(),
             tap_ready: None,
             shutdown: shutdown.clone(),
+            index: index.clone(),
         };
 
         if roles.worker {
@@ -198,6 +221,9 @@ impl Application {
                 tracing::warn!("semantic comparison is off (diff.semantic = false): verdicts rely on structure and wording");
                 None
             };
+            if index.is_some() && semantic.is_none() {
+                tracing::warn!("the vector index needs the embedding model (diff.semantic = true): prompts and regressions are not indexed");
+            }
             let worker = Worker::new(
                 store,
                 http.clone(),
@@ -205,7 +231,8 @@ impl Application {
                 metrics.clone(),
                 config.worker.max_in_flight,
                 semantic,
-            );
+            )
+            .with_index(index.clone());
             shutdown.spawn(worker.run(source, shutdown.token()));
             if let Some(addr) = config.worker.admin_listen {
                 let listener = bind(addr).await?;
@@ -267,6 +294,25 @@ impl Application {
         }
         drop(bus);
 
+        if let (Some(store), true) = (&store, config.retention.body_ttl_days > 0.0) {
+            let ttl = Duration::from_secs_f64(config.retention.body_ttl_days * 86_400.0);
+            let every = Duration::from_secs_f64(config.retention.interval_secs.max(1.0));
+            let (store, token) = (store.clone(), shutdown.token());
+            shutdown.spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = token.cancelled() => break,
+                        _ = tick.tick() => match store.expire_bodies(ttl).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(exchanges = n, "expired captured bodies past their retention"),
+                            Err(e) => tracing::warn!(error = %e, "retention job failed; will retry"),
+                        },
+                    }
+                }
+            });
+        }
+
         if roles.ui {
             let token = match &config.ui.token {
                 Some(t) => t.clone(),
@@ -291,6 +337,7 @@ impl Application {
                     config.control.input_price_per_mtok,
                     config.control.output_price_per_mtok,
                 ),
+                index: index.clone(),
             });
             let listener = bind(config.ui.listen).await?;
             app.ui_addr = Some(
@@ -335,6 +382,12 @@ impl Application {
     /// This process's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The vector index, if this process opened one (an embedded index's folder stays locked
+    /// until the application and every task using it are gone).
+    pub fn index(&self) -> Option<&VectorIndex> {
+        self.index.as_ref()
     }
 
     /// The database, if this process uses one.

@@ -13,6 +13,8 @@
 //! - [`replay`]: workers replaying captures to candidates.
 //! - [`diff`]: pure comparison of production and candidate answers into findings and a verdict.
 //! - [`store`]: PostgreSQL persistence (sqlx), migrations in `migrations/`.
+//! - [`index`]: the vector index (Qdrant: in-process or a server) of regressions and prompts:
+//!   similar regressions, clusters, prompt drift.
 //! - [`ui`]: the review UI (axum + askama), templates in `templates/`.
 //! - [`app`]: wiring all of the above into a running application with bound ports.
 //! - [`corpus`]: corpus replay (import/export, runs without Kafka, checks, LLM judge) and the
@@ -29,6 +31,7 @@ pub mod demo;
 pub mod diff;
 pub mod domain;
 pub mod http_client;
+pub mod index;
 pub mod openai;
 pub mod replay;
 pub mod shutdown;

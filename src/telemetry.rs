@@ -12,7 +12,7 @@ use prometheus::{
 pub fn init_tracing() {
     let filter = std::env::var("SHADOWTAP_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info,sqlx=warn,hyper=warn,rdkafka=warn".into());
+        .unwrap_or_else(|_| "info,sqlx=warn,hyper=warn,rdkafka=warn,qdrant_edge=error".into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
@@ -62,6 +62,12 @@ pub struct Metrics {
     pub spend_usd: GaugeVec,
     /// Messages not yet consumed by this worker's group member, per assigned partition.
     pub kafka_lag: IntGaugeVec,
+    /// Points written to the vector index, by collection (`regressions`, `prompts`).
+    pub index_points: IntCounterVec,
+    /// Vector index writes that failed (logged; the delivery goes on), by collection.
+    pub index_failures: IntCounterVec,
+    /// Prompt drift per route: centroid cosine distance of recent prompts to the baseline window.
+    pub prompt_drift: GaugeVec,
 }
 
 impl Metrics {
@@ -203,6 +209,30 @@ impl Metrics {
                         "Unconsumed messages per assigned partition",
                     ),
                     &["partition"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(g.clone()))
+                    .expect("unique metric");
+                g
+            },
+            index_points: counter_vec(
+                "shadowtap_index_points_total",
+                "Points written to the vector index, by collection",
+                &["collection"],
+            ),
+            index_failures: counter_vec(
+                "shadowtap_index_failures_total",
+                "Vector index writes that failed, by collection",
+                &["collection"],
+            ),
+            prompt_drift: {
+                let g = GaugeVec::new(
+                    Opts::new(
+                        "shadowtap_prompt_drift",
+                        "Centroid cosine distance of recent prompts to the baseline window, per route",
+                    ),
+                    &["route"],
                 )
                 .expect("valid metric");
                 registry

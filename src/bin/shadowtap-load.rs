@@ -11,8 +11,9 @@
 //!
 //! Prints one JSON line:
 //! `{"url","rate","achieved_rps","requests","errors","p50_ms","p90_ms","p99_ms","p999_ms","max_ms"}`.
-//! Errors are transport failures, timeouts and non-2xx statuses; latencies include every request
-//! that got an answer or timed out (a timed-out request counts as its time until the timeout).
+//! `achieved_rps` counts successful (2xx) answers only. Errors are transport failures, timeouts and
+//! non-2xx statuses; latencies include every request that got an answer or timed out (a timed-out
+//! request counts as its time until the timeout).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -264,7 +265,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let line = serde_json::json!({
         "url": args.url,
         "rate": args.rate,
-        "achieved_rps": round3(measured.len() as f64 / window),
+        "achieved_rps": round3((measured.len() - errors) as f64 / window),
         "requests": measured.len(),
         "errors": errors,
         "p50_ms": round3(percentile(&latencies, 50.0)),

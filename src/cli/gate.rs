@@ -9,7 +9,7 @@ use clap::{ArgGroup, Args, ValueEnum};
 use super::corpus::{exit_status, UsageError};
 use crate::app;
 use crate::config::{Config, GateConfig};
-use crate::corpus::{gate, junit, report, RunSummary};
+use crate::corpus::{compare, gate, junit, report, RunSummary};
 use crate::store::Store;
 
 /// Output format of `shadowtap gate`.
@@ -120,13 +120,14 @@ pub fn thresholds(config: &GateConfig, a: &GateArgs) -> GateConfig {
     t
 }
 
-async fn load_run(store: &Store, id: i64) -> anyhow::Result<RunSummary> {
-    report::load(store, id).await?.ok_or_else(|| {
+async fn load_run(store: &Store, config: &Config, id: i64) -> anyhow::Result<RunSummary> {
+    let mut run = report::load(store, id).await?.ok_or_else(|| {
         UsageError(format!(
             "no run {id}; `shadowtap corpus list` shows the runs"
         ))
-        .into()
-    })
+    })?;
+    report::forget_unpriced_costs(&mut run, config);
+    Ok(run)
 }
 
 /// Run `shadowtap gate`. Every problem that keeps the gate from deciding exits 2.
@@ -147,16 +148,16 @@ async fn gate_inner(args: &GateArgs, config: anyhow::Result<Config>) -> anyhow::
         .map_err(|e| UsageError(e.to_string().replace("gate.", "--").replace('_', "-")))?;
     let store = app::connect_store(&config).await?;
     let result = match (&args.run, &args.compare) {
-        (Some(id), _) => gate::evaluate(&load_run(&store, *id).await?, &t),
+        (Some(id), _) => gate::evaluate(&load_run(&store, &config, *id).await?, &t),
         (None, Some(ids)) => {
             let (a, b) = (
-                load_run(&store, ids[0]).await?,
-                load_run(&store, ids[1]).await?,
+                load_run(&store, &config, ids[0]).await?,
+                load_run(&store, &config, ids[1]).await?,
             );
             if a.corpus != b.corpus {
                 eprintln!("warning: run {} replays corpus {} and run {} corpus {}; items are matched by id", a.id, a.corpus, b.id, b.corpus);
             }
-            gate::compare(&a, &b, &t)
+            compare::compare(&a, &b, &t)
         }
         (None, None) => {
             return Err(UsageError("give --run ID or --compare RUN_A RUN_B".into()).into())
@@ -184,7 +185,7 @@ pub async fn report(args: &ReportArgs, config: Config) -> anyhow::Result<u8> {
 
 async fn report_inner(args: &ReportArgs, config: &Config) -> anyhow::Result<u8> {
     let store = app::connect_store(config).await?;
-    let run = load_run(&store, args.run).await?;
+    let run = load_run(&store, config, args.run).await?;
     let r = report::build(&store, run, &config.gate).await?;
     let text = match args.format {
         ReportFormat::Html => r.to_html().context("rendering the report")?,

@@ -4,6 +4,9 @@ pub mod corpus;
 pub mod diff;
 pub mod eval;
 pub mod gate;
+pub mod redact;
+pub mod replay;
+pub mod rescore;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,13 +49,17 @@ pub enum Command {
     /// Corpora: import a JSONL file, export captured traffic, list corpora and runs.
     Corpus(corpus::CorpusArgs),
     /// Replay a corpus against a candidate without Kafka; results are stored as a resumable run.
-    Replay(corpus::ReplayArgs),
+    Replay(replay::ReplayArgs),
     /// Gate a run (or compare two) against quality thresholds (exit 0 pass, 1 fail, 2 usage error).
     Gate(gate::GateArgs),
     /// Write the report of a run as HTML or JSON.
     Report(gate::ReportArgs),
     /// Measure the differ on a labelled evaluation set: confusion matrix, precision, recall.
     Eval(eval::EvalArgs),
+    /// Recompute stored verdicts with the current differ, thresholds and triage rules.
+    Rescore(rescore::RescoreArgs),
+    /// Show what the tap would mask in a file (exit 0: nothing, 1: something would be masked).
+    Redact(redact::RedactArgs),
 }
 
 /// Flags shared by the commands that run a tap.
@@ -269,9 +276,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Corpus(args) => corpus::corpus(args, load(&cli, &env)?).await,
-        Command::Replay(args) => corpus::replay(args, load(&cli, &env)?, &env).await,
+        Command::Replay(args) => replay::replay(args, load(&cli, &env)?, &env).await,
         Command::Gate(args) => Ok(gate::gate(args, load(&cli, &env)).await),
         Command::Report(args) => gate::report(args, load(&cli, &env)?).await,
+        Command::Rescore(args) => rescore::run(args, &load(&cli, &env)?).await,
+        Command::Redact(args) => redact::run(args, &load(&cli, &env)?),
         Command::Migrate => {
             let config = load(&cli, &env)?;
             app::connect_store(&config).await?;

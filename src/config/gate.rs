@@ -140,7 +140,11 @@ impl JudgeConfig {
                     .into(),
             ));
         }
-        if self.concurrency == 0 || self.max_attempts == 0 || !(self.timeout_secs > 0.0) {
+        if self.concurrency == 0
+            || self.max_attempts == 0
+            || !self.timeout_secs.is_finite()
+            || self.timeout_secs <= 0.0
+        {
             return Err(ConfigError::Invalid(
                 "judge.concurrency and judge.max_attempts must be at least 1, judge.timeout_secs positive".into(),
             ));

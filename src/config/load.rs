@@ -157,6 +157,7 @@ impl Config {
         }
         self.gate.validate()?;
         self.judge.validate()?;
+        self.index.validate()?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 
 mod env;
 mod gate;
+mod index;
 mod load;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 
 pub use env::{EnvLookup, ProcessEnv};
 pub use gate::{GateConfig, JudgeConfig};
+pub use index::{DriftConfig, IndexBackend, IndexConfig};
 pub use load::ConfigError;
 
 /// The whole configuration of a shadowtap process.
@@ -30,10 +32,32 @@ pub struct Config {
     pub candidates: Vec<CandidateConfig>,
     pub control: ControlConfig,
     pub diff: DiffConfig,
+    pub retention: RetentionConfig,
     /// Thresholds of `shadowtap gate`.
     pub gate: GateConfig,
     /// The optional LLM-as-judge of corpus runs.
     pub judge: JudgeConfig,
+    /// The vector index: similar regressions, clusters, prompt drift.
+    pub index: IndexConfig,
+}
+
+/// How long captured bodies are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Request and response bodies older than this many days are deleted (verdicts and scores stay); 0 keeps them.
+    pub body_ttl_days: f64,
+    /// How often the expiry job runs, seconds.
+    pub interval_secs: f64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            body_ttl_days: 14.0,
+            interval_secs: 3600.0,
+        }
+    }
 }
 
 /// The differ.

@@ -1,11 +1,9 @@
-//! The cut-over quality gate: a run's statistics checked against thresholds, one run or two
-//! compared. Pure; [`super::junit`] renders the result for people and CI.
-
-use std::collections::HashMap;
+//! The cut-over quality gate: a run's statistics checked against thresholds. Pure;
+//! [`super::compare`] gates one run against another, [`super::junit`] renders the result.
 
 use serde::Serialize;
 
-use super::stats::{percentile, ratio, stats, ItemOutcome, RunSummary, Stats};
+use super::stats::{stats, ItemOutcome, RunSummary, Stats};
 use crate::config::GateConfig;
 use crate::domain::Verdict;
 
@@ -66,11 +64,11 @@ pub struct GateReport {
     pub notes: Vec<String>,
 }
 
-fn pct(v: f64) -> String {
+pub(super) fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-fn criterion(
+pub(super) fn criterion(
     name: &str,
     measured: Option<f64>,
     show: fn(f64) -> String,
@@ -91,7 +89,7 @@ fn criterion(
     }
 }
 
-fn off(name: &str) -> Criterion {
+pub(super) fn off(name: &str) -> Criterion {
     Criterion {
         name: name.to_owned(),
         outcome: Outcome::Skipped("off (threshold 0)".into()),
@@ -100,7 +98,7 @@ fn off(name: &str) -> Criterion {
     }
 }
 
-fn ratio_text(v: f64) -> String {
+pub(super) fn ratio_text(v: f64) -> String {
     format!("{v:.2}×")
 }
 
@@ -143,16 +141,16 @@ pub fn item_case(item: &ItemOutcome, t: &GateConfig) -> Case {
 }
 
 /// The criteria every gate shares: completeness, incompatible items, errors, checks.
-fn common(run: &RunSummary, s: &Stats, t: &GateConfig) -> Vec<Criterion> {
+pub(super) fn common(run: &RunSummary, s: &Stats, t: &GateConfig) -> Vec<Criterion> {
     let mut out = vec![Criterion {
-        name: format!("run {} complete", run.id),
+        name: "run complete".into(),
         outcome: if run.pending == 0 {
             Outcome::Pass
         } else {
             Outcome::Fail
         },
         measured: format!("{} pending", run.pending),
-        threshold: "0 pending".into(),
+        threshold: "= 0".into(),
     }];
     let incompatible = s.verdicts.get(&Verdict::Incompatible).copied().unwrap_or(0) as u64;
     out.push(Criterion {
@@ -276,143 +274,6 @@ pub fn evaluate(run: &RunSummary, t: &GateConfig) -> GateReport {
     )
 }
 
-/// Gate run `b` against run `a` of the same corpus, item by item.
-pub fn compare(a: &RunSummary, b: &RunSummary, t: &GateConfig) -> GateReport {
-    let (sa, sb) = (stats(a), stats(b));
-    let before: HashMap<&str, &ItemOutcome> = a.items.iter().map(|i| (i.key.as_str(), i)).collect();
-    let mut criteria = common(b, &sb, t);
-    if a.pending > 0 {
-        criteria.insert(
-            0,
-            Criterion {
-                name: format!("run {} complete", a.id),
-                outcome: Outcome::Fail,
-                measured: format!("{} pending", a.pending),
-                threshold: "0 pending".into(),
-            },
-        );
-    }
-    let mut items = Vec::new();
-    let (mut matched, mut newly_failing) = (0usize, 0usize);
-    let (mut lat_a, mut lat_b, mut cost_a, mut cost_b) = (vec![], vec![], 0.0, 0.0);
-    let mut costs = 0;
-    for item in &b.items {
-        let case = item_case(item, t);
-        let Some(old) = before.get(item.key.as_str()) else {
-            items.push(ItemCase {
-                key: item.key.clone(),
-                case: Case::Skipped {
-                    message: format!("not in run {}", a.id),
-                },
-                latency_ms: item.latency_ms,
-            });
-            continue;
-        };
-        matched += 1;
-        if let (Some(x), Some(y)) = (old.latency_ms, item.latency_ms) {
-            lat_a.push(x);
-            lat_b.push(y);
-        }
-        if let (Some(x), Some(y)) = (old.cost_usd, item.cost_usd) {
-            cost_a += x;
-            cost_b += y;
-            costs += 1;
-        }
-        let case = match (case, item_case(old, t)) {
-            (Case::Pass, _) => Case::Pass,
-            (_, Case::Failure { kind, .. } | Case::Error { message: kind }) => Case::Skipped {
-                message: format!("fails in run {} too ({kind})", a.id),
-            },
-            (case, _) => {
-                newly_failing += 1;
-                case
-            }
-        };
-        items.push(ItemCase {
-            key: item.key.clone(),
-            case,
-            latency_ms: item.latency_ms,
-        });
-    }
-    let max_reg = t.max_regression_rate;
-    let share = (matched > 0).then(|| newly_failing as f64 / matched as f64);
-    criteria.insert(
-        1,
-        criterion(
-            "newly failing items",
-            share,
-            pct,
-            format!("≤ {}", pct(max_reg)),
-            |v| v <= max_reg,
-            "no items in common",
-        ),
-    );
-    let drop = match (sa.mean_semantic, sb.mean_semantic) {
-        (Some(x), Some(y)) => Some(x - y),
-        _ => None,
-    };
-    let max_drop = t.max_semantic_drop;
-    criteria.push(criterion(
-        "semantic similarity drop",
-        drop,
-        |v| format!("{v:+.3}"),
-        format!("≤ {max_drop:.3}"),
-        |v| v <= max_drop,
-        "no semantic scores in both runs",
-    ));
-    let max_lat = t.max_p95_latency_ratio;
-    criteria.push(if max_lat > 0.0 {
-        criterion(
-            "p95 latency ratio",
-            ratio(percentile(&lat_b, 95.0), percentile(&lat_a, 95.0)),
-            ratio_text,
-            format!("≤ {max_lat:.2}×"),
-            |v| v <= max_lat,
-            "no latencies in common",
-        )
-    } else {
-        off("p95 latency ratio")
-    });
-    let max_cost = t.max_cost_ratio;
-    let cost = if costs > 0 {
-        ratio(Some(cost_b), Some(cost_a))
-    } else {
-        None
-    };
-    criteria.push(if max_cost > 0.0 {
-        criterion(
-            "cost ratio",
-            cost,
-            ratio_text,
-            format!("≤ {max_cost:.2}×"),
-            |v| v <= max_cost,
-            "no costs in both runs (set candidate prices)",
-        )
-    } else {
-        off("cost ratio")
-    });
-    let mut notes = notes(&sb);
-    notes.insert(
-        0,
-        format!(
-            "{matched} items in common; run {}: {}; run {}: {}",
-            a.id,
-            verdict_line(&sa),
-            b.id,
-            verdict_line(&sb)
-        ),
-    );
-    finish(
-        format!(
-            "run {} ({}) vs run {} ({}) on corpus {}",
-            b.id, b.candidate, a.id, a.candidate, b.corpus
-        ),
-        criteria,
-        items,
-        notes,
-    )
-}
-
 /// `same 3, noise 1, regression 2`.
 pub fn verdict_line(s: &Stats) -> String {
     if s.verdicts.is_empty() {
@@ -425,7 +286,7 @@ pub fn verdict_line(s: &Stats) -> String {
         .join(", ")
 }
 
-fn notes(s: &Stats) -> Vec<String> {
+pub(super) fn notes(s: &Stats) -> Vec<String> {
     let mut notes = vec![format!("verdicts: {}", verdict_line(s))];
     if s.advisory_failed > 0 {
         notes.push(format!(
@@ -442,7 +303,7 @@ fn notes(s: &Stats) -> Vec<String> {
     notes
 }
 
-fn finish(
+pub(super) fn finish(
     title: String,
     criteria: Vec<Criterion>,
     items: Vec<ItemCase>,
@@ -454,5 +315,114 @@ fn finish(
         criteria,
         items,
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::judge::JudgeResult;
+    use crate::corpus::stats::fixtures::{check, item, run};
+
+    fn outcome<'r>(r: &'r GateReport, name: &str) -> &'r Outcome {
+        &r.criteria
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("{name}: {:?}", r.criteria))
+            .outcome
+    }
+
+    #[test]
+    fn a_clean_run_passes() {
+        let items = (0..10)
+            .map(|i| item(&format!("i{i}"), Verdict::Same))
+            .collect();
+        let r = evaluate(&run(1, items), &GateConfig::default());
+        assert!(r.passed, "{r:?}");
+        assert!(r.items.iter().all(|i| i.case == Case::Pass));
+        assert!(matches!(
+            outcome(&r, "must-pass checks"),
+            Outcome::Skipped(_)
+        ));
+        assert_eq!(outcome(&r, "p95 latency ratio"), &Outcome::Pass);
+    }
+
+    #[test]
+    fn each_blocker_is_named() {
+        let mut failed_check = item("checked", Verdict::Same);
+        failed_check.checks = vec![
+            check("contains \"x\"", true, false),
+            check("advisory", false, false),
+        ];
+        let mut advisory = item("advisory-only", Verdict::Same);
+        advisory.checks = vec![check("advisory", false, false)];
+        let items = vec![
+            item("reg", Verdict::Regression),
+            item("inc", Verdict::Incompatible),
+            item("err", Verdict::Error),
+            item("minor", Verdict::Minor),
+            failed_check,
+            advisory,
+        ];
+        let r = evaluate(&run(3, items), &GateConfig::default());
+        assert!(!r.passed);
+        for name in [
+            "regression rate",
+            "incompatible items",
+            "error rate",
+            "must-pass checks",
+        ] {
+            assert_eq!(outcome(&r, name), &Outcome::Fail, "{name}");
+        }
+        let case = |key: &str| &r.items.iter().find(|i| i.key == key).unwrap().case;
+        assert!(
+            matches!(case("reg"), Case::Failure { kind, message } if kind == "regression" && message == "reg went regression")
+        );
+        assert!(matches!(case("inc"), Case::Failure { kind, .. } if kind == "incompatible"));
+        assert!(matches!(case("err"), Case::Error { .. }));
+        assert!(
+            matches!(case("checked"), Case::Failure { kind, message } if kind == "check" && message == "contains \"x\": contains \"x\" said so")
+        );
+        assert_eq!(case("minor"), &Case::Pass);
+        assert_eq!(case("advisory-only"), &Case::Pass);
+        let lenient = GateConfig {
+            require_checks: false,
+            ..GateConfig::default()
+        };
+        let r = evaluate(&run(3, vec![item("a", Verdict::Same)]), &lenient);
+        assert!(r.criteria.iter().all(|c| c.name != "must-pass checks"));
+    }
+
+    #[test]
+    fn incomplete_runs_unjudged_runs_and_off_thresholds() {
+        let mut partial = run(4, vec![item("a", Verdict::Same)]);
+        partial.pending = 3;
+        let t = GateConfig {
+            min_judge_score: 4.0,
+            max_cost_ratio: 0.0,
+            ..GateConfig::default()
+        };
+        let r = evaluate(&partial, &t);
+        assert_eq!(outcome(&r, "run complete"), &Outcome::Fail);
+        assert_eq!(
+            outcome(&r, "mean judge score"),
+            &Outcome::Fail,
+            "a required judgement that did not happen fails"
+        );
+        assert!(matches!(outcome(&r, "cost ratio"), Outcome::Skipped(why) if why.contains("off")));
+        let mut judged = item("a", Verdict::Same);
+        judged.judge = Some(JudgeResult {
+            score: Some(5),
+            reason: Some("same".into()),
+            ..JudgeResult::default()
+        });
+        let r = evaluate(&run(5, vec![judged]), &t);
+        assert!(r.passed, "{r:?}");
+        let slow = ItemOutcome {
+            latency_ms: Some(1000.0),
+            ..item("slow", Verdict::Same)
+        };
+        let r = evaluate(&run(6, vec![slow]), &GateConfig::default());
+        assert_eq!(outcome(&r, "p95 latency ratio"), &Outcome::Fail);
     }
 }

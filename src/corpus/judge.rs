@@ -241,7 +241,7 @@ impl Judge {
 
 /// A stand-in exchange for a request shadowtap makes itself (the judge's).
 fn synthetic(body: &Value) -> Exchange {
-    super::run::exchange_for(
+    super::providers::exchange_for(
         ExchangeId::new(),
         super::format::DEFAULT_PATH,
         body,

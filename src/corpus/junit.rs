@@ -37,6 +37,13 @@ pub fn render_text(r: &GateReport) -> String {
         .map(|c| c.name.chars().count())
         .max()
         .unwrap_or(0);
+    let measured = r
+        .criteria
+        .iter()
+        .filter(|c| !matches!(c.outcome, Outcome::Skipped(_)))
+        .map(|c| c.measured.chars().count())
+        .max()
+        .unwrap_or(0);
     for c in &r.criteria {
         let _ = match &c.outcome {
             Outcome::Skipped(why) => writeln!(
@@ -47,7 +54,7 @@ pub fn render_text(r: &GateReport) -> String {
             ),
             _ => writeln!(
                 out,
-                "  {} {:<width$}  {:>10}  {}",
+                "  {} {:<width$}  {:>measured$}  {}",
                 mark(&c.outcome),
                 c.name,
                 c.measured,
@@ -111,13 +118,20 @@ pub fn render_junit(r: &GateReport) -> String {
     let mut gate = String::new();
     let (mut g_fail, mut g_skip) = (0, 0);
     for c in &r.criteria {
-        let name = xml_escape(&format!("{} {} {}", c.name, c.measured, c.threshold));
+        // Stable names (CI tracks test cases across builds); the numbers go into the messages.
+        let name = xml_escape(&c.name);
         let _ = write!(
             gate,
             "    <testcase classname=\"shadowtap.gate\" name=\"{name}\" time=\"0\""
         );
         match &c.outcome {
-            Outcome::Pass => gate.push_str("/>\n"),
+            Outcome::Pass => {
+                let out = xml_escape(&format!("{} (threshold {})", c.measured, c.threshold));
+                let _ = write!(
+                    gate,
+                    ">\n      <system-out>{out}</system-out>\n    </testcase>\n"
+                );
+            }
             Outcome::Fail => {
                 g_fail += 1;
                 let msg = xml_escape(&format!(
@@ -248,4 +262,72 @@ pub fn render_markdown(r: &GateReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GateConfig;
+    use crate::corpus::gate::evaluate;
+    use crate::corpus::stats::fixtures::{item, run};
+    use crate::domain::Verdict;
+
+    fn report() -> GateReport {
+        let mut nasty = item("a<b>&\"c\" \u{1}", Verdict::Regression);
+        nasty.finding = Some("broke </failure> & <![CDATA[ | pipes".into());
+        evaluate(
+            &run(
+                7,
+                vec![
+                    nasty,
+                    item("fine", Verdict::Same),
+                    item("down", Verdict::Error),
+                ],
+            ),
+            &GateConfig::default(),
+        )
+    }
+
+    #[test]
+    fn junit_parses_back_with_the_failing_items() {
+        let xml = render_junit(&report());
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+        let root = doc.root_element();
+        assert_eq!(root.attribute("errors"), Some("1"));
+        let items = root.children().filter(|n| n.is_element()).nth(1).unwrap();
+        assert_eq!(items.attribute("tests"), Some("3"));
+        let failed = items
+            .children()
+            .find(|n| n.descendants().any(|d| d.has_tag_name("failure")))
+            .unwrap();
+        assert_eq!(
+            failed.attribute("name"),
+            Some("a<b>&\"c\" "),
+            "escaped, control characters dropped"
+        );
+        let failure = failed
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert_eq!(failure.attribute("type"), Some("regression"));
+        assert_eq!(failure.text(), Some("broke </failure> & <![CDATA[ | pipes"));
+    }
+
+    #[test]
+    fn text_and_markdown_summaries() {
+        let r = report();
+        let text = render_text(&r);
+        assert!(text.starts_with("shadowtap gate: FAILED — run 7"), "{text}");
+        assert!(
+            text.contains("failing items (2):") && text.contains("down  error:"),
+            "{text}"
+        );
+        let md = render_markdown(&r);
+        assert!(md.starts_with("## ❌ shadowtap gate failed"), "{md}");
+        assert!(
+            md.contains("broke &lt;/failure> & &lt;![CDATA[ \\| pipes"),
+            "{md}"
+        );
+        assert_eq!(xml_escape("a\u{0}b\u{FFFE}\tc"), "ab\tc");
+    }
 }

@@ -9,7 +9,7 @@ use similar::{ChangeTag, TextDiff};
 use super::gate::{self, GateReport};
 use super::judge::render_answer;
 use super::stats::{percentile, stats, ItemOutcome, RunSummary, Stats};
-use crate::config::GateConfig;
+use crate::config::{Config, GateConfig};
 use crate::domain::Verdict;
 use crate::store::{Store, StoreError};
 
@@ -56,6 +56,24 @@ pub async fn load(store: &Store, run_id: i64) -> Result<Option<RunSummary>, Stor
         items,
         pending,
     }))
+}
+
+/// Whether a configured candidate has prices (without them its replays cost "0": unknown).
+pub fn priced(config: &Config, candidate: &str) -> bool {
+    config
+        .candidates
+        .iter()
+        .find(|c| c.name == candidate)
+        .is_some_and(|c| c.input_price_per_mtok > 0.0 || c.output_price_per_mtok > 0.0)
+}
+
+/// Forget the candidate's costs when it has no prices, so cost criteria say "unknown", not "free".
+pub fn forget_unpriced_costs(run: &mut RunSummary, config: &Config) {
+    if !priced(config, &run.candidate) {
+        for item in &mut run.items {
+            item.cost_usd = None;
+        }
+    }
 }
 
 /// A span of a word diff.

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -17,52 +16,16 @@ use tokio_util::sync::CancellationToken;
 use super::checks::{self, CheckSpec, Observed};
 use super::format::Baseline as ItemBaseline;
 use super::judge::Judge;
-use crate::config::{CandidateConfig, Config, ConfigError, EnvLookup};
+pub use super::providers::{candidate, exchange_for, production, usage_cost, Baseline};
+use crate::config::ConfigError;
+use crate::diff::rules::Rule;
 use crate::diff::semantic::Semantic;
 use crate::diff::{self, CandidateSide, DiffInput};
-use crate::domain::{
-    BodyContent, CapturedBody, ErrorClass, Exchange, ExchangeId, ReplayResult, Verdict,
-};
+use crate::domain::{ErrorClass, ExchangeId, ReplayResult, Verdict};
 use crate::http_client::HttpClient;
-use crate::openai::ChatView;
-use crate::replay::{self, Candidate, Limits};
+use crate::replay::{self, Candidate};
 use crate::store::{PendingItem, Store, StoreError};
 use crate::telemetry::Metrics;
-
-/// What the candidate's answers are compared with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Baseline {
-    /// The item's expected answer when it has one, else production's (replayed now).
-    Auto,
-    /// Only expected answers (every item needs one).
-    Expected,
-    /// Production's answer, replayed now to `control.base_url` (default `tap.upstream`).
-    Production,
-    /// Another configured candidate's answer, replayed now.
-    Candidate(String),
-}
-
-impl Baseline {
-    /// `auto`, `expected`, `production`, or a candidate name.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "auto" => Self::Auto,
-            "expected" => Self::Expected,
-            "production" => Self::Production,
-            other => Self::Candidate(other.to_owned()),
-        }
-    }
-
-    /// The name stored with the run.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Auto => "auto",
-            Self::Expected => "expected",
-            Self::Production => "production",
-            Self::Candidate(name) => name,
-        }
-    }
-}
 
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -111,84 +74,9 @@ pub struct Runner {
     pub baseline_prices: (f64, f64),
     /// Items in progress at once (the candidate's concurrency slots bound the actual requests).
     pub width: usize,
-}
-
-fn limits(config: &Config) -> Limits {
-    Limits {
-        timeout: Duration::from_secs_f64(config.worker.request_timeout_secs),
-        max_response_bytes: config.worker.max_response_bytes,
-    }
-}
-
-/// The configured candidate `name`.
-pub fn candidate(config: &Config, env: &dyn EnvLookup, name: &str) -> Result<Candidate, RunError> {
-    let c = config.candidates.iter().find(|c| c.name == name).ok_or_else(|| {
-        let known: Vec<&str> = config.candidates.iter().map(|c| c.name.as_str()).collect();
-        RunError::Usage(format!(
-            "no candidate named {name:?} is configured (configured: {}); add it to [[candidates]] or pass --candidate {name}=BASE_URL",
-            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-        ))
-    })?;
-    Ok(Candidate::from_config(c, env, &limits(config))?)
-}
-
-/// The production provider as a baseline: `control.base_url` (default `tap.upstream`) with the
-/// `[control]` key, pacing and prices.
-pub fn production(config: &Config, env: &dyn EnvLookup) -> Result<Candidate, RunError> {
-    let ctl = &config.control;
-    let mut c = CandidateConfig::new(
-        "production",
-        ctl.base_url.as_deref().unwrap_or(&config.tap.upstream),
-    );
-    c.api_key_env = ctl.api_key_env.clone();
-    c.rpm = ctl.rpm;
-    c.tpm = ctl.tpm;
-    c.concurrency = ctl.concurrency.max(1);
-    c.input_price_per_mtok = ctl.input_price_per_mtok;
-    c.output_price_per_mtok = ctl.output_price_per_mtok;
-    Ok(Candidate::from_config(&c, env, &limits(config))?)
-}
-
-/// An exchange as shadowtap stores a corpus item: the request and the baseline's answer.
-pub fn exchange_for(
-    id: ExchangeId,
-    path: &str,
-    request: &Value,
-    response: Option<&Value>,
-    tags: BTreeMap<String, String>,
-) -> Exchange {
-    let body = |v: &Value| CapturedBody {
-        content: BodyContent::Json(v.clone()),
-        truncated: false,
-        size: v.to_string().len() as u64,
-    };
-    Exchange {
-        id,
-        captured_at: chrono::Utc::now(),
-        method: "POST".into(),
-        path: path.to_owned(),
-        model: request
-            .get("model")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        tags,
-        request_headers: BTreeMap::new(),
-        request: body(request),
-        response: response.map_or(
-            CapturedBody {
-                content: BodyContent::Empty,
-                truncated: false,
-                size: 0,
-            },
-            body,
-        ),
-        status: 200,
-        latency_ms: 0.0,
-        ttfb_ms: None,
-        streamed: false,
-        stream: None,
-        incomplete: false,
-    }
+    /// The candidate / the replayed baseline has prices configured (else costs are unknown, not 0).
+    pub candidate_priced: bool,
+    pub reference_priced: bool,
 }
 
 fn side<'a>(
@@ -206,12 +94,6 @@ fn side<'a>(
         (None, Some(v)) => CandidateSide::Answer(v),
         (None, None) => CandidateSide::Answer(&Value::Null),
     }
-}
-
-fn usage_cost(answer: &Value, (input, output): (f64, f64)) -> Option<f64> {
-    let u = ChatView::parse(answer)?;
-    let cost = (u.prompt_tokens? as f64 * input + u.completion_tokens? as f64 * output) / 1e6;
-    (input > 0.0 || output > 0.0).then_some(cost)
 }
 
 /// The candidate's side of one item, fresh or from an earlier, interrupted attempt.
@@ -262,11 +144,19 @@ impl Runner {
                 )));
             }
         }
+        // Triage rules apply to runs as to live traffic (an accepted difference stays accepted).
+        let rules: Vec<Rule> = self
+            .store
+            .rules()
+            .await?
+            .iter()
+            .filter_map(replay::rule_from_row)
+            .collect();
         let width = self.width.max(1);
         let mut outcome = RunOutcome::default();
         let failed = AtomicUsize::new(0);
         let mut stream = futures_util::stream::iter(pending.iter())
-            .map(|item| self.item(run_id, item, corpus_checks, &failed))
+            .map(|item| self.item(run_id, item, corpus_checks, &rules, &failed))
             .buffer_unordered(width);
         loop {
             tokio::select! {
@@ -304,6 +194,7 @@ impl Runner {
         run_id: i64,
         item: &PendingItem,
         corpus_checks: &[CheckSpec],
+        rules: &[Rule],
         failed: &AtomicUsize,
     ) -> Result<Option<Verdict>, StoreError> {
         let Some(request) = &item.request else {
@@ -378,7 +269,10 @@ impl Runner {
                     }
                     ex.response = r.response.clone().expect("a successful replay has a body");
                     ex.status = r.status.unwrap_or(200);
-                    (Some(r.latency_ms), r.cost_usd)
+                    (
+                        Some(r.latency_ms),
+                        r.cost_usd.filter(|_| self.reference_priced),
+                    )
                 };
                 ex.latency_ms = latency.unwrap_or(0.0);
                 self.store.insert_exchange(&ex).await?;
@@ -402,7 +296,9 @@ impl Runner {
             semantic: None,
             noise: None,
         };
-        let outcome = diff::compare_with_meaning(self.semantic.as_ref(), input).await;
+        let mut outcome = diff::compare_with_meaning(self.semantic.as_ref(), input).await;
+        let route = path.split('?').next().unwrap_or_default();
+        diff::rules::apply(&mut outcome, rules, route, self.candidate.name.as_str());
         self.store
             .insert_diff(answer.replay_id, id, self.candidate.name.as_str(), &outcome)
             .await?;
@@ -473,7 +369,7 @@ impl Runner {
                     .map(|class| (class, existing.error_message.unwrap_or_default())),
                 latency_ms,
                 completion_tokens: tokens.map(|t| t.max(0) as u32),
-                cost_usd,
+                cost_usd: cost_usd.filter(|_| self.candidate_priced),
             });
         }
         let ex = exchange_for(id, path, request, Some(reference), BTreeMap::new());
@@ -495,50 +391,7 @@ impl Runner {
                 .map(|class| (class, r.error_message.clone().unwrap_or_default())),
             latency_ms: r.latency_ms,
             completion_tokens: r.completion_tokens,
-            cost_usd: r.cost_usd,
+            cost_usd: r.cost_usd.filter(|_| self.candidate_priced),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn baselines_parse() {
-        for s in ["auto", "expected", "production", "groq"] {
-            assert_eq!(Baseline::parse(s).as_str(), s);
-        }
-        assert_eq!(Baseline::parse("groq"), Baseline::Candidate("groq".into()));
-    }
-
-    #[test]
-    fn exchanges_carry_the_request_and_the_reference() {
-        let req = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
-        let answer = json!({"choices": []});
-        let ex = exchange_for(
-            ExchangeId::new(),
-            "/v1/chat/completions",
-            &req,
-            Some(&answer),
-            BTreeMap::new(),
-        );
-        assert_eq!(ex.model.as_deref(), Some("gpt-4o-mini"));
-        assert_eq!(ex.response.json(), Some(&answer));
-        assert!(
-            exchange_for(ExchangeId::new(), "/x", &req, None, BTreeMap::new())
-                .response
-                .json()
-                .is_none()
-        );
-    }
-
-    #[test]
-    fn expected_answers_are_priced_from_usage() {
-        let a = json!({"choices": [], "usage": {"prompt_tokens": 1000, "completion_tokens": 500}});
-        assert_eq!(usage_cost(&a, (2.0, 10.0)), Some(0.007));
-        assert_eq!(usage_cost(&a, (0.0, 0.0)), None);
-        assert_eq!(usage_cost(&json!({"choices": []}), (2.0, 10.0)), None);
     }
 }

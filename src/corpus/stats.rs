@@ -151,3 +151,90 @@ pub fn stats(run: &RunSummary) -> Stats {
         judge_disagreements: judges().filter(|j| j.disagrees).count(),
     }
 }
+
+/// Runs for the tests of the gate and its renderers.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+    use crate::corpus::checks::CheckResult;
+
+    /// An item with a verdict, latency 100 ms against a 200 ms baseline, cost 1 against 2.
+    pub fn item(key: &str, verdict: Verdict) -> ItemOutcome {
+        ItemOutcome {
+            key: key.into(),
+            verdict: Some(verdict),
+            score: Some(if verdict == Verdict::Same { 0.0 } else { 0.9 }),
+            semantic: Some(0.9),
+            finding: (verdict != Verdict::Same).then(|| format!("{key} went {verdict}")),
+            latency_ms: Some(100.0),
+            baseline_latency_ms: Some(200.0),
+            cost_usd: Some(1.0),
+            baseline_cost_usd: Some(2.0),
+            ..ItemOutcome::default()
+        }
+    }
+
+    /// A check result.
+    pub fn check(name: &str, must_pass: bool, passed: bool) -> CheckResult {
+        CheckResult {
+            check: name.into(),
+            must_pass,
+            passed,
+            message: format!("{name} said so"),
+        }
+    }
+
+    /// A finished run of `items`.
+    pub fn run(id: i64, items: Vec<ItemOutcome>) -> RunSummary {
+        RunSummary {
+            id,
+            corpus: "golden".into(),
+            candidate: "cand".into(),
+            baseline: "auto".into(),
+            status: "done".into(),
+            items,
+            pending: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{check, item, run};
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 95.0), Some(95.0));
+        assert_eq!(percentile(&v, 50.0), Some(50.0));
+        assert_eq!(percentile(&[3.0], 99.0), Some(3.0));
+        assert_eq!(percentile(&[], 95.0), None);
+    }
+
+    #[test]
+    fn rates_ratios_and_checks() {
+        let mut a = item("a", Verdict::Same);
+        a.checks = vec![check("x", true, true), check("y", false, false)];
+        let mut b = item("b", Verdict::Regression);
+        b.checks = vec![check("x", true, false)];
+        let mut c = item("c", Verdict::Error);
+        c.latency_ms = None;
+        c.cost_usd = None;
+        let s = stats(&run(1, vec![a, b, c, item("d", Verdict::Noise)]));
+        assert_eq!(s.items, 4);
+        assert_eq!(s.regression_rate, Some(1.0 / 3.0), "errors are not answers");
+        assert_eq!(s.error_rate, Some(0.25));
+        assert_eq!(s.latency_ratio, Some(0.5));
+        assert_eq!(
+            (s.cost_usd, s.baseline_cost_usd, s.cost_ratio),
+            (Some(3.0), Some(6.0), Some(0.5))
+        );
+        assert_eq!(
+            (s.must_pass_failed, s.must_pass_total, s.advisory_failed),
+            (1, 2, 1)
+        );
+        assert!((s.mean_semantic.unwrap() - 0.9).abs() < 1e-9);
+        assert_eq!(stats(&run(2, vec![])).regression_rate, None);
+    }
+}

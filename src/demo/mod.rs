@@ -110,6 +110,8 @@ pub async fn run(options: DemoOptions, env: &dyn EnvLookup) -> anyhow::Result<De
     config.tap.listen = options.listen;
     config.tap.upstream = production.base_url();
     config.ui.listen = options.ui_listen;
+    // Its own index folder, next to (not shared with) `shadowtap serve`'s.
+    config.index.dir = Some(crate::index::default_dir().with_file_name("index-demo"));
     for (name, provider) in [("faithful", &faithful), ("regressing", &regressing)] {
         config
             .candidates

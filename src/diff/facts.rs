@@ -82,6 +82,9 @@ pub struct FactChange {
     pub after: Option<Fact>,
 }
 
+/// Facts compared per side (the first ones of a huge answer).
+const MAX_FACTS: usize = 400;
+
 /// Words (lower case) that precede an approximate figure.
 const HEDGES: &[&str] = &[
     "about",
@@ -245,7 +248,9 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
             || before.ends_with(['.', '!', '?', ':', '\n', '¿', '¡'])
             || gap.contains('\n')
             || prev_end == 0 && before.trim().is_empty();
-        let span = spans.iter().find(|(s, e, _)| *s <= m.start() && m.start() < *e);
+        let span = spans
+            .iter()
+            .find(|(s, e, _)| *s <= m.start() && m.start() < *e);
         let (in_code, in_block) = (span.is_some(), span.is_some_and(|s| s.2));
         let ends_sentence =
             raw.ends_with(['.', ':']) && text[m.end()..].starts_with(char::is_whitespace);
@@ -343,6 +348,7 @@ pub fn facts(text: &str) -> Vec<Fact> {
                     decimals: dec,
                     hedged,
                     spelled: false,
+                    in_code_block: tok.in_block,
                     context: BTreeSet::new(),
                 });
                 out.last_mut().expect("just pushed").context = context(&tokens, &lower, i);
@@ -482,29 +488,43 @@ pub fn equivalent(a: &Fact, b: &Fact) -> bool {
 /// Production facts the candidate does not state, each either changed (another fact of the same
 /// type in the same place) or omitted. Names only count when changed.
 pub fn fact_changes(production: &str, candidate: &str) -> Vec<FactChange> {
-    let (pf, cf) = (facts(production), facts(candidate));
+    let (mut pf, mut cf) = (facts(production), facts(candidate));
+    // Bounded work on huge answers: the first facts are compared.
+    pf.truncate(MAX_FACTS);
+    cf.truncate(MAX_FACTS);
     let candidate_words: BTreeSet<String> = tokenize(candidate)
         .iter()
         .map(|t| t.text.to_lowercase())
         .collect();
+    let spelled_values: Vec<f64> = candidate_words
+        .iter()
+        .filter_map(|w| number_word_value(w))
+        .collect();
+    let candidate_stems: BTreeSet<String> = candidate_words.iter().map(|w| stem(w)).collect();
     // A figure spelled out ("one hour" for `1 hour`) or a name written in lower case ("the admin
     // area" for "Admin") is still there.
     let spelled_in_candidate = |f: &Fact| {
-        f.value.is_some_and(|v| {
-            candidate_words
+        f.value.is_some_and(|v| spelled_values.contains(&v))
+            || (f.kind == FactKind::Name && candidate_stems.contains(&f.key))
+    };
+    // A candidate fact can stand in for a missing one if production never states it, or if the
+    // candidate states it more often than production does (one of its occurrences is then in a
+    // new place: "5 members, 2 GB" → "5 members, 5 GB") and this occurrence fits the missing
+    // fact's place better than the place where production states it. Per candidate fact: whether
+    // it may replace, and how well it fits its own place in production.
+    let homes: Vec<(bool, usize)> = cf
+        .iter()
+        .map(|c| {
+            let home: Vec<&Fact> = pf.iter().filter(|q| equivalent(q, c)).collect();
+            let repeated = cf.iter().filter(|q| equivalent(q, c)).count() > home.len();
+            let fit = home
                 .iter()
-                .any(|w| number_word_value(w).is_some_and(|n| n == v))
-        }) || (f.kind == FactKind::Name && candidate_words.iter().any(|w| stem(w) == f.key))
-    };
-    // How well a candidate fact fits where production states the same thing (0 when production
-    // never does): a candidate fact replaces a missing one only if it fits there better.
-    let home_fit = |c: &Fact| {
-        pf.iter()
-            .filter(|q| equivalent(q, c))
-            .map(|q| q.context.intersection(&c.context).count())
-            .max()
-            .unwrap_or(0)
-    };
+                .map(|q| q.context.intersection(&c.context).count())
+                .max()
+                .unwrap_or(0);
+            (home.is_empty() || repeated, fit)
+        })
+        .collect();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for p in &pf {
@@ -516,12 +536,14 @@ pub fn fact_changes(production: &str, candidate: &str) -> Vec<FactChange> {
         }
         let replacement = cf
             .iter()
-            .filter(|c| c.kind.comparable(p.kind) && c.in_code_block == p.in_code_block)
-            .filter(|c| !equivalent(p, c))
-            .map(|c| (c.context.intersection(&p.context).count(), c))
-            .filter(|(fit, c)| *fit > 0 && *fit > home_fit(c))
-            .max_by_key(|(fit, _)| *fit)
-            .map(|(_, c)| c.clone());
+            .zip(&homes)
+            .filter(|(c, (may, _))| {
+                *may && c.kind.comparable(p.kind) && c.in_code_block == p.in_code_block
+            })
+            .map(|(c, (_, home_fit))| (c.context.intersection(&p.context).count(), *home_fit, c))
+            .filter(|(fit, home_fit, _)| *fit > 0 && fit > home_fit)
+            .max_by_key(|(fit, _, _)| *fit)
+            .map(|(_, _, c)| c.clone());
         if p.kind == FactKind::Name && replacement.is_none() {
             continue;
         }
@@ -596,7 +618,7 @@ mod tests {
             vec![(Number, "5".into()), (Number, "7".into())]
         );
         assert_eq!(
-            keys("`Retry-After` in ```\nSELECT 1\n```"),
+            keys("`Retry-After` in:\n```\nSELECT 1\n```"),
             vec![(Number, "1".into())]
         );
     }
@@ -666,6 +688,22 @@ mod tests {
             changes("5 km is 3.11 miles.", "5 km is 3.1 miles."),
             vec![("3.11".into(), Some("3.1".into()))],
             "rounding only with a hedge"
+        );
+        assert_eq!(
+            changes(
+                "- 5 members\n- 2 GB of storage\n- 7 days of history",
+                "- 5 members\n- 5 GB of storage\n- 7 days of history"
+            ),
+            vec![("2".into(), Some("5".into()))],
+            "a figure production states elsewhere, repeated in a new place"
+        );
+        assert_eq!(
+            changes(
+                "The increase is 120 units, so sales rose by 30%.",
+                "520 / 400 = 1.3, which is a 30% increase."
+            ),
+            vec![("120".into(), None)],
+            "a figure production states too is not a replacement"
         );
     }
 }

@@ -619,4 +619,136 @@ mod tests {
         assert_eq!(out.verdict, Verdict::Regression);
         assert_eq!(out.findings[0].kind, FindingKind::ResponseShape);
     }
+
+    fn diff(p: &Value, c: &Value, noise: Option<&Noise>) -> DiffOutcome {
+        compare(&DiffInput {
+            request: None,
+            production: p,
+            candidate: CandidateSide::Answer(c),
+            semantic: None,
+            noise,
+        })
+    }
+
+    #[test]
+    fn a_changed_figure_is_a_regression_an_omitted_one_minor() {
+        let p = answer(
+            "Refunds are possible within 30 days of purchase, usually in 5-7 business days.",
+        );
+        let out = diff(
+            &p,
+            &answer(
+                "Refunds are possible within 14 days of purchase, usually in 5-7 business days.",
+            ),
+            None,
+        );
+        assert_eq!(out.verdict, Verdict::Regression, "{out:?}");
+        assert_eq!(out.findings[0].kind, FindingKind::NumbersChanged);
+        assert_eq!(
+            out.findings[0].path,
+            r#"choices[0].message.content.facts["30"]"#
+        );
+        let out = diff(
+            &p,
+            &answer("Refunds are possible within 30 days of purchase."),
+            None,
+        );
+        assert_eq!(out.verdict, Verdict::Minor, "{out:?}");
+        let out = diff(
+            &p,
+            &answer("Refunds are possible within thirty days of purchase, usually in 5 to 7 business days."),
+            None,
+        );
+        assert!(
+            !out.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::NumbersChanged),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_dropped_step_is_a_regression() {
+        let p = answer("1. Open Settings → Domains.\n2. Add a CNAME record pointing to pages.example.app.\n3. Wait for DNS to propagate.\n4. Click Verify.");
+        let c =
+            answer("1. Open Settings → Domains.\n2. Wait for DNS to propagate.\n3. Click Verify.");
+        let out = diff(&p, &c, None);
+        assert_eq!(out.verdict, Verdict::Regression, "{out:?}");
+        assert_eq!(out.findings[0].path, "choices[0].message.content.steps[1]");
+        assert!(out.findings[0].message.contains("CNAME"), "{out:?}");
+        let merged = answer("Open Settings → Domains and add a CNAME record pointing to pages.example.app, wait for DNS to propagate, then click Verify.");
+        assert_ne!(diff(&p, &merged, None).verdict, Verdict::Regression);
+    }
+
+    #[test]
+    fn negations_and_short_answers() {
+        let out = diff(
+            &answer("No. Digital gift cards are not refundable."),
+            &answer("Yes. Digital gift cards are refundable."),
+            None,
+        );
+        assert_eq!(out.verdict, Verdict::Regression);
+        assert!(out.findings.iter().any(|f| f.kind == FindingKind::Negation));
+        let out = diff(&answer("positive"), &answer("negative"), None);
+        assert_eq!(out.verdict, Verdict::Regression);
+        let out = diff(
+            &answer("Negative."),
+            &answer("The review is negative."),
+            None,
+        );
+        assert_ne!(out.verdict, Verdict::Regression, "{out:?}");
+    }
+
+    #[test]
+    fn a_control_excuses_only_what_it_varies() {
+        let p = answer("The Free plan has 3 projects and 2 GB of storage.");
+        let control = diff(
+            &p,
+            &answer("The Free plan has 4 projects and 2 GB of storage."),
+            None,
+        );
+        let noise = Noise::from_control(&control);
+        let same_figure = diff(
+            &p,
+            &answer("The Free plan has 5 projects and 2 GB of storage."),
+            Some(&noise),
+        );
+        assert_ne!(same_figure.verdict, Verdict::Regression, "{same_figure:?}");
+        let other_figure = diff(
+            &p,
+            &answer("The Free plan has 3 projects and 5 GB of storage."),
+            Some(&noise),
+        );
+        assert_eq!(
+            other_figure.verdict,
+            Verdict::Regression,
+            "{other_figure:?}"
+        );
+    }
+
+    #[test]
+    fn content_filters_and_small_context_windows() {
+        let p = answer("Vaccines train the immune system.");
+        let failed = |class| {
+            compare(&DiffInput {
+                request: None,
+                production: &p,
+                candidate: CandidateSide::Failed {
+                    class,
+                    message: "x",
+                },
+                semantic: None,
+                noise: None,
+            })
+        };
+        let out = failed(ErrorClass::ContentFilter);
+        assert_eq!(
+            (out.verdict, out.findings[0].kind),
+            (Verdict::Regression, FindingKind::Refusal)
+        );
+        assert_eq!(
+            failed(ErrorClass::ContextLength).verdict,
+            Verdict::Incompatible
+        );
+    }
 }

@@ -300,8 +300,8 @@ fn pair_calls(prod: &[ToolCallView], cand: &[ToolCallView]) -> Vec<Option<usize>
     };
     let mut used = vec![false; cand.len()];
     let mut pairs: Vec<Option<usize>> = vec![None; prod.len()];
-    let rules: [&dyn Fn(&ToolCallView, &ToolCallView) -> bool; 3] =
-        [&same, &|p, c| p.name == c.name, &|_, _| true];
+    type Pairing<'a> = &'a dyn Fn(&ToolCallView, &ToolCallView) -> bool;
+    let rules: [Pairing; 3] = [&same, &|p, c| p.name == c.name, &|_, _| true];
     for rule in rules {
         for (i, p) in prod.iter().enumerate() {
             if pairs[i].is_some() {

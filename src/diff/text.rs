@@ -105,6 +105,15 @@ mod tests {
             "{} I can't help with",
             "x ".repeat(200)
         )));
+        assert!(looks_like_refusal(
+            "I'm not able to provide medical advice."
+        ));
+        assert!(looks_like_refusal(
+            "Sorry, but I won't help with entering a house that isn't yours."
+        ));
+        assert!(!looks_like_refusal(
+            "If you can't sign in, reset your password first."
+        ));
     }
 }
 
@@ -153,10 +162,6 @@ fn is_negation(word: &str) -> bool {
             | "sem"
             | "nenhum"
             | "nenhuma"
-            | "avoid"
-            | "avoids"
-            | "avoiding"
-            | "refrain"
     ) || w.ends_with("n't")
         || w.starts_with("n'")
 }
@@ -207,10 +212,12 @@ pub fn stem(word: &str) -> String {
         format!("{}y", &w[..w.len() - 3])
     } else if cut("ing", 6) {
         w[..w.len() - 3].to_owned()
-    } else if cut("ed", 5) {
-        w[..w.len() - 2].to_owned()
-    } else if cut("es", 5)
-        && (w.ends_with("ses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes"))
+    } else if cut("ed", 5)
+        || (cut("es", 5)
+            && (w.ends_with("ses")
+                || w.ends_with("xes")
+                || w.ends_with("ches")
+                || w.ends_with("shes")))
     {
         w[..w.len() - 2].to_owned()
     } else if cut("s", 4) && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
@@ -257,6 +264,9 @@ fn clauses(text: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// Clauses compared per side by [`negation_flips`].
+const MAX_CLAUSES: usize = 300;
 
 /// Words that may sit between a negation and what it negates ("won't *be* charged").
 const NEGATION_FILLERS: &[&str] = &[
@@ -308,7 +318,17 @@ fn is_negative_context(w: &str) -> bool {
     is_negation(w)
         || matches!(
             w,
-            "rather" | "instead" | "prevent" | "prevents" | "unable" | "impossible" | "lest"
+            "rather"
+                | "instead"
+                | "avoid"
+                | "avoids"
+                | "avoiding"
+                | "refrain"
+                | "prevent"
+                | "prevents"
+                | "unable"
+                | "impossible"
+                | "lest"
         )
 }
 
@@ -319,11 +339,18 @@ fn negated_at(tokens: &[String], k: usize) -> bool {
     before.iter().chain(after).any(|w| is_negative_context(w))
 }
 
-/// The text without fenced code blocks (code is not prose: `!`, `not` and `never` mean other things).
+/// The text without code: fenced blocks are dropped and inline code becomes a placeholder (code
+/// is not prose: its `!`, `not` and identifiers are not statements).
 fn prose(text: &str) -> String {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(r"(?s)```.*?(?:```|$)").expect("valid regex"));
-    re.replace_all(text, "\n").into_owned()
+    static RE: std::sync::OnceLock<[regex::Regex; 2]> = std::sync::OnceLock::new();
+    let [fenced, inline] = RE.get_or_init(|| {
+        [
+            regex::Regex::new(r"(?s)```.*?(?:```|$)").expect("valid regex"),
+            regex::Regex::new(r"`[^`\n]*`").expect("valid regex"),
+        ]
+    });
+    let text = fenced.replace_all(text, "\n");
+    inline.replace_all(&text, "code").into_owned()
 }
 
 /// Phrases of a clause: split at commas and brackets (a negation governs its own phrase).
@@ -380,7 +407,10 @@ pub fn negation_flips(a: &str, b: &str) -> Vec<Flip> {
             });
         }
     }
-    let (ca, cb) = (clauses(&prose(a)), clauses(&prose(b)));
+    let (mut ca, mut cb) = (clauses(&prose(a)), clauses(&prose(b)));
+    // Bounded work on huge answers: the first clauses are compared.
+    ca.truncate(MAX_CLAUSES);
+    cb.truncate(MAX_CLAUSES);
     let prepared = |cs: &[String]| -> Vec<(Vec<String>, BTreeSet<String>)> {
         cs.iter().map(|c| (tokens(c), content_stems(c))).collect()
     };
@@ -476,6 +506,9 @@ fn list_line() -> &'static regex::Regex {
     })
 }
 
+/// Steps of a procedure compared (the first ones of a very long list).
+const MAX_STEPS: usize = 50;
+
 /// The steps of a numbered procedure (lines `1. …`, `2) …`), when a text has at least three.
 pub fn numbered_steps(text: &str) -> Vec<String> {
     let steps: Vec<String> = text
@@ -485,11 +518,14 @@ pub fn numbered_steps(text: &str) -> Vec<String> {
         .map(|c| c[2].to_owned())
         .collect();
     if steps.len() >= 3 {
-        steps
+        steps.into_iter().take(MAX_STEPS).collect()
     } else {
         Vec::new()
     }
 }
+
+/// Sentences of a text considered as places for steps.
+const MAX_SEGMENTS: usize = 300;
 
 /// The places of a text a step can be found in: each line (list markers removed), each sentence,
 /// and each pair of neighbouring sentences (a step may be split in two).
@@ -512,6 +548,7 @@ pub fn segments(text: &str) -> Vec<String> {
             sentences.push(s.to_owned());
         }
     }
+    sentences.truncate(MAX_SEGMENTS);
     for (i, s) in sentences.iter().enumerate() {
         out.push(s.clone());
         if let Some(next) = sentences.get(i + 1) {
@@ -562,31 +599,35 @@ pub fn language(text: &str) -> Option<&'static str> {
             "fr",
             &[
                 "le", "la", "les", "et", "est", "des", "une", "vous", "pour", "que", "dans", "pas",
+                "du", "au", "aux", "avec", "sur", "été", "nous", "votre", "cette", "merci", "être",
             ],
         ),
         (
             "de",
             &[
                 "der", "die", "das", "und", "ist", "nicht", "sie", "mit", "ein", "eine", "zu",
-                "für",
+                "für", "auf", "den", "dem", "wird", "wurde", "bitte", "auch", "sich", "dass",
             ],
         ),
         (
             "es",
             &[
                 "el", "los", "las", "y", "es", "que", "una", "para", "con", "por", "del", "su",
+                "pero", "más", "gracias", "usted", "tu", "tus", "muy", "hasta",
             ],
         ),
         (
             "it",
             &[
-                "il", "che", "di", "per", "una", "sono", "con", "non", "della", "gli", "anche", "è",
+                "il", "che", "di", "per", "una", "sono", "con", "non", "della", "gli", "anche",
+                "è", "grazie", "questo", "essere", "alla", "nel", "perché", "ti", "ci",
             ],
         ),
         (
             "pt",
             &[
                 "o", "os", "que", "não", "uma", "para", "com", "por", "do", "da", "são", "você",
+                "em", "ao", "também", "seu", "sua", "obrigado", "isso",
             ],
         ),
     ];
@@ -670,11 +711,143 @@ mod signal_tests {
             Some("fr")
         );
         assert_eq!(language("ok thanks"), None);
+        assert_eq!(
+            language("La réunion a été déplacée à jeudi à 10 h. Merci de confirmer que vous pouvez y assister."),
+            Some("fr"),
+            "despite Spanish-looking que and y"
+        );
+        assert_eq!(
+            language(
+                "Das Meeting wurde auf Donnerstag um 10 Uhr verschoben. Bitte bestätigen Sie das."
+            ),
+            Some("de")
+        );
+        assert_eq!(
+            language("Para cancelar, ve a Configuración y haz clic en Cancelar plan. Tu plan sigue activo hasta el final."),
+            Some("es")
+        );
     }
 
     #[test]
     fn code_blocks_are_counted() {
         assert_eq!(code_blocks("```sql\nSELECT 1;\n```\ntext\n```\nx\n```"), 2);
         assert_eq!(code_blocks("no code"), 0);
+    }
+
+    #[test]
+    fn flips_need_the_same_negated_word_in_a_matching_clause() {
+        let flips = |a: &str, b: &str| negation_flips(a, b).len();
+        // A negation removed or added around the same word.
+        assert_eq!(
+            flips(
+                "Your plan stays active and you won't be charged again.",
+                "Your plan stays active and you will still be charged for the next month."
+            ),
+            1
+        );
+        assert_eq!(
+            flips(
+                "Water damage isn't covered by the warranty.",
+                "Water damage is covered by the warranty."
+            ),
+            1
+        );
+        assert_eq!(
+            flips(
+                "Ne débranchez pas l'appareil pendant la mise à jour.",
+                "Débranchez l'appareil pendant la mise à jour."
+            ),
+            1,
+            "French ne … pas"
+        );
+        assert_eq!(
+            flips("No, it is free.", "Yes, it is free."),
+            1,
+            "yes/no answers"
+        );
+        // Rephrased negations are not flips.
+        assert_eq!(
+            flips(
+                "Let me know if the new time doesn't work for you.",
+                "Tell me if the new time is a problem."
+            ),
+            0,
+            "the negated word is gone"
+        );
+        assert_eq!(
+            flips(
+                "Don't retry immediately in a tight loop.",
+                "Avoid retrying immediately in a tight loop."
+            ),
+            0,
+            "avoid is negative too"
+        );
+        assert_eq!(
+            flips(
+                "Prefer `git revert` so you don't rewrite shared history.",
+                "Use `git revert`, which adds a commit rather than rewriting history."
+            ),
+            0
+        );
+        assert_eq!(
+            flips("```\nif (!ok) return;\n```", "```\nif (ok) return;\n```"),
+            0,
+            "code is not prose"
+        );
+        assert_eq!(
+            flips("No problem! Open Settings.", "Yes, open Settings."),
+            0
+        );
+    }
+
+    #[test]
+    fn short_answers_are_labels() {
+        assert_eq!(short_answer_changed("billing", "Billing."), Some(false));
+        assert_eq!(
+            short_answer_changed("Negative.", "The sentiment of this review is negative."),
+            Some(false)
+        );
+        assert_eq!(short_answer_changed("positive", "negative"), Some(true));
+        assert_eq!(short_answer_changed("spam", "not_spam"), Some(true));
+        assert_eq!(
+            short_answer_changed("The capital is Paris, of course.", "Lyon"),
+            None,
+            "not a short answer"
+        );
+    }
+
+    #[test]
+    fn steps_are_found_by_their_specific_words() {
+        let p = "1. `git fetch origin`\n2. `git rebase origin/main`\n3. Fix conflicts and `git rebase --continue`\n4. `git push --force-with-lease`";
+        let steps = numbered_steps(p);
+        assert_eq!(steps.len(), 4);
+        let kept = "1. `git rebase origin/main`\n2. Resolve conflicts, then `git rebase --continue`\n3. Push with `git push --force-with-lease`";
+        let coverage = step_coverage(&steps, &segments(kept));
+        assert!(coverage[0] < 0.5, "fetch is gone: {coverage:?}");
+        assert!(coverage[1..].iter().all(|c| *c >= 0.5), "{coverage:?}");
+        let prose = "Fetch from origin with git, rebase onto origin/main, fix conflicts and continue the rebase, then push with force-with-lease.";
+        assert!(
+            step_coverage(&steps, &segments(prose))
+                .iter()
+                .all(|c| *c >= 0.5),
+            "the same steps in one sentence"
+        );
+        assert!(
+            numbered_steps("1. one\n2. two").is_empty(),
+            "two items are not a procedure"
+        );
+        assert!(
+            numbered_steps("- a\n- b\n- c").is_empty(),
+            "bullets are not numbered"
+        );
+    }
+
+    #[test]
+    fn stems_meet() {
+        assert_eq!(stem("refunds"), stem("refund"));
+        assert_eq!(stem("charged"), stem("charge"));
+        assert_eq!(stem("retrying"), stem("retry"));
+        assert_eq!(stem("policies"), stem("policy"));
+        assert_ne!(stem("status"), "statu");
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod candidate;
 pub mod client;
+mod indexing;
 pub mod pacing;
 pub mod retry;
 pub mod tokens;
@@ -30,6 +31,7 @@ use crate::diff::semantic::Semantic;
 use crate::diff::{self, CandidateSide, DiffInput, Noise};
 use crate::domain::{DiffOutcome, ErrorClass, Exchange, ExchangeId, ReplayResult};
 use crate::http_client::HttpClient;
+use crate::index::VectorIndex;
 use crate::openai::ChatView;
 use crate::store::{Store, StoreError};
 use crate::telemetry::Metrics;
@@ -47,6 +49,8 @@ pub struct Worker {
     exchanges: Arc<ExchangeLocks>,
     semantic: Option<Semantic>,
     rules: Arc<RuleCache>,
+    /// Where prompts and regressed answers are indexed (needs `semantic` for the vectors).
+    index: Option<VectorIndex>,
 }
 
 /// Triage rules from the database, refreshed at most every [`RULES_TTL`].
@@ -183,7 +187,14 @@ impl Worker {
             max_in_flight: max_in_flight.max(1),
             exchanges: Arc::default(),
             rules: Arc::default(),
+            index: None,
         }
+    }
+
+    /// Also index prompts and regressed answers in `index` (best effort, see `indexing`).
+    pub fn with_index(mut self, index: Option<VectorIndex>) -> Self {
+        self.index = index;
+        self
     }
 
     /// Restore each candidate's spend of the current UTC day from the database.
@@ -326,6 +337,7 @@ impl Worker {
                         self.diff_phase(&exchange, r, noise.as_ref()).await?;
                     }
                 }
+                self.index_prompt(&exchange).await;
             }
         }
         self.metrics
@@ -440,6 +452,10 @@ impl Worker {
                 .inc();
             tracing::debug!(exchange_id = %ex.id, candidate = name, verdict = %outcome.verdict, "diffed");
             self.store.insert_diff(r.id, ex.id, name, &outcome).await?;
+            if name != CONTROL {
+                self.index_regression(ex, r.id, name, r.answer.as_ref(), &outcome)
+                    .await;
+            }
         }
         Ok(outcome)
     }

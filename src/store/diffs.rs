@@ -266,6 +266,23 @@ impl Store {
         .await?)
     }
 
+    /// Diff ids greater than `after`, ascending (for batch jobs such as rescoring).
+    pub async fn diff_ids_after(
+        &self,
+        after: i64,
+        candidate: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM diffs WHERE id > $1 AND ($2::text IS NULL OR candidate = $2) ORDER BY id LIMIT $3",
+        )
+        .bind(after)
+        .bind(candidate)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Number of diffs in total.
     pub async fn count_diffs(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM diffs")

@@ -9,8 +9,11 @@ mod dead_letters;
 mod diffs;
 mod exchanges;
 mod replays;
+mod retention;
 mod rules;
+mod runs;
 mod stats;
+mod vectors;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,15 +24,13 @@ use sqlx::{ConnectOptions, PgPool};
 
 use crate::domain::{BodyContent, CapturedBody};
 
-pub use corpus::{
-    CorpusItemData, CorpusRow, ExportFilter, ExportRow, PendingItem, RunItemRow, RunRow,
-    SavedCorpus,
-};
+pub use corpus::{CorpusItemData, CorpusRow, ExportFilter, ExportRow, SavedCorpus};
 pub use dead_letters::DeadLetterRow;
 pub use diffs::{DiffDetail, DiffFilter, DiffListRow, DiffSort, VerdictCount, TRIAGE_STATES};
 pub use exchanges::ExchangeRow;
 pub use replays::{ReplayRow, StoredReplay};
 pub use rules::{NewRule, RuleRow};
+pub use runs::{PendingItem, RunItemRow, RunRow};
 pub use stats::{Count, DailyVerdicts, InventoryRow, PerformanceSample};
 
 /// Embedded migrations from `migrations/`.

@@ -25,7 +25,8 @@ pub struct ReplayRow {
     pub id: i64,
     pub exchange_id: Uuid,
     pub candidate: String,
-    pub request_body: Value,
+    /// `None` once the bodies expired (retention).
+    pub request_body: Option<Value>,
     pub response_body: Option<Value>,
     pub response_is_json: bool,
     pub status: Option<i32>,

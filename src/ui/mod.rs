@@ -17,6 +17,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::index::VectorIndex;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 pub use auth::Auth;
@@ -32,6 +33,8 @@ pub struct UiState {
     pub auth: Auth,
     /// Production prices per million input/output tokens (from `[control]`), for cost deltas.
     pub production_prices: (f64, f64),
+    /// The vector index (similar regressions, clusters, prompt drift), when `[index]` is on.
+    pub index: Option<VectorIndex>,
 }
 
 const CSS: &str = include_str!("../../static/app.css");
@@ -54,6 +57,8 @@ pub fn router(state: Arc<UiState>) -> Router {
         .route("/api/diffs/{id}", get(pages::detail::api))
         .route("/api/inventory", get(pages::inventory::api))
         .route("/api/rules", get(pages::rules::api))
+        .route("/api/similar/{id}", get(pages::vectors::api_similar))
+        .route("/api/drift", get(pages::vectors::api_drift))
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/favicon.ico",

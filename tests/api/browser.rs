@@ -1,5 +1,5 @@
 //! Headless Chromium loads the dashboard, the regressions list and a diff of a seeded database,
-//! takes screenshots (kept under `$SHADOWTAP_ARTIFACTS/screenshots`, default `target/artifacts`),
+//! takes screenshots (kept under `$SHADOWTAP_TEST_ARTIFACTS/screenshots`, default `target/artifacts`),
 //! and checks key elements and the absence of console errors (CSP violations included).
 
 use std::process::Command;
@@ -21,9 +21,9 @@ async fn dashboard_list_and_detail_render_in_chromium() {
     })
     .await;
 
-    let node_modules = std::env::var("SHADOWTAP_NODE_MODULES")
-        .expect("SHADOWTAP_NODE_MODULES points at node_modules with playwright-core (scripts/test.sh provisions it)");
-    let out = std::env::var("SHADOWTAP_ARTIFACTS")
+    let node_modules = std::env::var("SHADOWTAP_TEST_NODE_MODULES")
+        .expect("SHADOWTAP_TEST_NODE_MODULES points at node_modules with playwright-core (scripts/test.sh provisions it)");
+    let out = std::env::var("SHADOWTAP_TEST_ARTIFACTS")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/artifacts").into());
     let out = format!("{out}/screenshots");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/ui.mjs");
@@ -34,7 +34,7 @@ async fn dashboard_list_and_detail_render_in_chromium() {
             .arg(base)
             .arg(UI_TOKEN)
             .arg(&out)
-            .env("SHADOWTAP_NODE_MODULES", node_modules)
+            .env("SHADOWTAP_TEST_NODE_MODULES", node_modules)
             .output()
     })
     .await

@@ -4,8 +4,10 @@
 //! malformed lines are reported with their numbers, the judge is cached, exports round-trip.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
+
 use std::time::Duration;
+use tokio::process::Command;
 
 use serde_json::{json, Value};
 use shadowtap::demo::fake::{completion, FakeProvider};
@@ -84,8 +86,8 @@ impl Env {
     }
 
     /// Run the binary: (exit status, stdout, stderr).
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out: Output = self.command(args).output().expect("the binary runs");
+    async fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.command(args).output().await.expect("the binary runs");
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -200,7 +202,7 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
     std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
 
     // Malformed lines are reported with their numbers and skipped…
-    let (code, _, err) = env.run(&["corpus", "import", "golden.jsonl"]);
+    let (code, _, err) = env.run(&["corpus", "import", "golden.jsonl"]).await;
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("golden.jsonl: line 7: not valid JSON"),
@@ -212,14 +214,16 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
         "{err}"
     );
     // …or reject the whole file with --strict.
-    let (code, _, err) = env.run(&[
-        "corpus",
-        "import",
-        "golden.jsonl",
-        "--name",
-        "strict",
-        "--strict",
-    ]);
+    let (code, _, err) = env
+        .run(&[
+            "corpus",
+            "import",
+            "golden.jsonl",
+            "--name",
+            "strict",
+            "--strict",
+        ])
+        .await;
     assert_eq!(code, 1);
     assert!(
         err.contains("rejected, 2 malformed lines (--strict)"),
@@ -235,18 +239,22 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
     );
 
     // The faithful candidate passes.
-    let (code, out, err) = env.run(&["replay", "--corpus", "golden", "--candidate", "faithful"]);
+    let (code, out, err) = env
+        .run(&["replay", "--corpus", "golden", "--candidate", "faithful"])
+        .await;
     assert_eq!(code, 0, "{err}");
     let faithful_run = out.trim().to_owned();
-    let (code, out, _) = env.run(&[
-        "gate",
-        "--run",
-        &faithful_run,
-        "--junit",
-        &env.path("faithful.xml"),
-        "--markdown",
-        &env.path("faithful.md"),
-    ]);
+    let (code, out, _) = env
+        .run(&[
+            "gate",
+            "--run",
+            &faithful_run,
+            "--junit",
+            &env.path("faithful.xml"),
+            "--markdown",
+            &env.path("faithful.md"),
+        ])
+        .await;
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("shadowtap gate: PASSED"), "{out}");
     assert!(junit_failures(&env.read("faithful.xml")).is_empty());
@@ -255,18 +263,22 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
         .starts_with("## ✅ shadowtap gate passed"));
 
     // The regressing candidate fails, with exactly the broken items named.
-    let (code, out, err) = env.run(&["replay", "--corpus", "golden", "--candidate", "regressing"]);
+    let (code, out, err) = env
+        .run(&["replay", "--corpus", "golden", "--candidate", "regressing"])
+        .await;
     assert_eq!(code, 0, "{err}");
     let regressing_run = out.trim().to_owned();
-    let (code, out, _) = env.run(&[
-        "gate",
-        "--run",
-        &regressing_run,
-        "--junit",
-        &env.path("regressing.xml"),
-        "--markdown",
-        &env.path("regressing.md"),
-    ]);
+    let (code, out, _) = env
+        .run(&[
+            "gate",
+            "--run",
+            &regressing_run,
+            "--junit",
+            &env.path("regressing.xml"),
+            "--markdown",
+            &env.path("regressing.md"),
+        ])
+        .await;
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("shadowtap gate: FAILED") && out.contains("✗ regression rate"),
@@ -312,14 +324,16 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
     assert_eq!(failed, ["not_contains \"I'm sorry\""], "{checks}");
 
     // Comparing the runs names the items that got worse.
-    let (code, out, _) = env.run(&[
-        "gate",
-        "--compare",
-        &faithful_run,
-        &regressing_run,
-        "--junit",
-        &env.path("compare.xml"),
-    ]);
+    let (code, out, _) = env
+        .run(&[
+            "gate",
+            "--compare",
+            &faithful_run,
+            &regressing_run,
+            "--junit",
+            &env.path("compare.xml"),
+        ])
+        .await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("newly failing items"), "{out}");
     let compared: Vec<String> = junit_failures(&env.read("compare.xml"))
@@ -332,13 +346,15 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
     );
 
     // The report: HTML and JSON.
-    let (code, _, err) = env.run(&[
-        "report",
-        "--run",
-        &regressing_run,
-        "--output",
-        &env.path("report.html"),
-    ]);
+    let (code, _, err) = env
+        .run(&[
+            "report",
+            "--run",
+            &regressing_run,
+            "--output",
+            &env.path("report.html"),
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     let html = env.read("report.html");
     assert!(
@@ -348,7 +364,9 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
         "report HTML"
     );
     assert!(!html.contains("<script"), "captured content is escaped");
-    let (code, json_out, _) = env.run(&["report", "--run", &regressing_run, "--format", "json"]);
+    let (code, json_out, _) = env
+        .run(&["report", "--run", &regressing_run, "--format", "json"])
+        .await;
     assert_eq!(code, 0);
     let report: Value = serde_json::from_str(&json_out).unwrap();
     assert_eq!(report["stats"]["items"], 10);
@@ -359,7 +377,7 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
 async fn usage_errors_exit_2_with_a_message() {
     let (env, _) = Env::new("").await;
     std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
-    assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).0, 0);
+    assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).await.0, 0);
     let cases: &[(&[&str], &str)] = &[
         (&["gate"], "--run"),
         (&["gate", "--run", "abc"], "invalid value"),
@@ -396,12 +414,12 @@ async fn usage_errors_exit_2_with_a_message() {
         (&["corpus", "export", "--since", "yesterday"], "RFC 3339"),
     ];
     for (args, needle) in cases {
-        let (code, _, err) = env.run(args);
+        let (code, _, err) = env.run(args).await;
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
     }
     // Not a usage error: the file cannot be read.
-    assert_eq!(env.run(&["corpus", "import", "missing.jsonl"]).0, 1);
+    assert_eq!(env.run(&["corpus", "import", "missing.jsonl"]).await.0, 1);
 }
 
 #[tokio::test]
@@ -413,7 +431,7 @@ async fn an_interrupted_run_resumes_with_only_what_is_missing() {
     );
     let (env, _) = Env::new(&extra).await;
     std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
-    assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).0, 0);
+    assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).await.0, 0);
 
     let args = [
         "replay",
@@ -438,8 +456,7 @@ async fn an_interrupted_run_resumes_with_only_what_is_missing() {
             >= 3
     })
     .await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill().await.unwrap();
     let stored = count(
         &env.store,
         "SELECT count(*) FROM replays WHERE candidate = 'slow'",
@@ -453,7 +470,7 @@ async fn an_interrupted_run_resumes_with_only_what_is_missing() {
     assert!((3..10).contains(&done), "killed mid-run: {done} done");
     let calls_before = slow.calls();
 
-    let (code, out, err) = env.run(&args);
+    let (code, out, err) = env.run(&args).await;
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains(&format!("resuming run 1: {done} of 10 items already done")),
@@ -474,7 +491,7 @@ async fn an_interrupted_run_resumes_with_only_what_is_missing() {
         assert_eq!(count(&env.store, sql).await, want, "{sql}");
     }
     // Nothing left: a re-run after completion starts a new run.
-    let (code, out, _) = env.run(&args);
+    let (code, out, _) = env.run(&args).await;
     assert_eq!((code, out.trim()), (0, "2"));
 }
 
@@ -511,14 +528,16 @@ async fn the_judge_scores_caches_and_disagreements_are_surfaced() {
     ))
     .await;
     std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
-    let (code, out, err) = env.run(&[
-        "replay",
-        "--corpus",
-        &env.path("golden.jsonl"),
-        "--candidate",
-        "faithful",
-        "--judge",
-    ]);
+    let (code, out, err) = env
+        .run(&[
+            "replay",
+            "--corpus",
+            &env.path("golden.jsonl"),
+            "--candidate",
+            "faithful",
+            "--judge",
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     let run = out.trim().to_owned();
     let judged = calls.load(std::sync::atomic::Ordering::SeqCst);
@@ -532,7 +551,9 @@ async fn the_judge_scores_caches_and_disagreements_are_surfaced() {
         disagreements >= 1,
         "a low judge score on a near-identical text answer is flagged"
     );
-    let (code, out, _) = env.run(&["gate", "--run", &run, "--min-judge-score", "3"]);
+    let (code, out, _) = env
+        .run(&["gate", "--run", &run, "--min-judge-score", "3"])
+        .await;
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("✗ mean judge score") && out.contains("disagrees with the embedding score"),
@@ -540,15 +561,17 @@ async fn the_judge_scores_caches_and_disagreements_are_surfaced() {
     );
 
     // A new run of the same corpus reuses the cached judgements.
-    let (code, _, err) = env.run(&[
-        "replay",
-        "--corpus",
-        "golden",
-        "--candidate",
-        "faithful",
-        "--judge",
-        "--new",
-    ]);
+    let (code, _, err) = env
+        .run(&[
+            "replay",
+            "--corpus",
+            "golden",
+            "--candidate",
+            "faithful",
+            "--judge",
+            "--new",
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         calls.load(std::sync::atomic::Ordering::SeqCst),
@@ -593,25 +616,30 @@ async fn captured_traffic_exports_sampled_and_filtered_and_replays() {
         ),
     )
     .unwrap();
-    let export = |args: &[&str]| {
+    let export = |args: &'static [&'static str]| {
         let mut cmd = env.command(&["corpus", "export"]);
         cmd.args(args).env("SHADOWTAP_CONFIG", &config);
-        let out = cmd.output().unwrap();
-        println!("{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(out.status.code(), Some(0));
-        let parsed =
-            shadowtap::corpus::format::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        parsed
+        async move {
+            let out = cmd.output().await.unwrap();
+            println!("{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(0));
+            let parsed =
+                shadowtap::corpus::format::parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
+            assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+            parsed
+        }
     };
-    assert_eq!(export(&[]).items.len(), 20);
-    assert_eq!(export(&["--sample", "6", "--seed", "3"]).items.len(), 6);
-    let regressions = export(&["--verdict", "regression", "--candidate", "regressing"]);
+    assert_eq!(export(&[]).await.items.len(), 20);
+    assert_eq!(
+        export(&["--sample", "6", "--seed", "3"]).await.items.len(),
+        6
+    );
+    let regressions = export(&["--verdict", "regression", "--candidate", "regressing"]).await;
     assert!(
         !regressions.items.is_empty() && regressions.items.len() < 20,
         "only exchanges the regressing candidate regressed on"
     );
-    let support = export(&["--tag", "team=support"]);
+    let support = export(&["--tag", "team=support"]).await;
     assert_eq!(support.items.len(), 2);
     assert!(support
         .items
@@ -626,23 +654,26 @@ async fn captured_traffic_exports_sampled_and_filtered_and_replays() {
             "--model",
             "gpt-4o-mini"
         ])
+        .await
         .items
         .len()
             == 20
     );
-    assert!(export(&["--model", "gpt-5"]).items.is_empty());
+    assert!(export(&["--model", "gpt-5"]).await.items.is_empty());
 
     // The export imports and replays as a corpus (against the candidate providers of `env`).
     let file = env.dir.join("export.jsonl");
-    std::fs::write(&file, to_text(&export(&["--sample", "5"]))).unwrap();
-    let (code, _, err) = env.run(&[
-        "replay",
-        "--corpus",
-        file.to_str().unwrap(),
-        "--candidate",
-        "faithful",
-        "--no-semantic",
-    ]);
+    std::fs::write(&file, to_text(&export(&["--sample", "5"]).await)).unwrap();
+    let (code, _, err) = env
+        .run(&[
+            "replay",
+            "--corpus",
+            file.to_str().unwrap(),
+            "--candidate",
+            "faithful",
+            "--no-semantic",
+        ])
+        .await;
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("corpus export: 5 items"), "{err}");
 }
@@ -663,4 +694,36 @@ async fn database_url(store: &Store) -> String {
         .unwrap();
     let admin = crate::helpers::admin_database_url();
     format!("{}/{name}", admin.rsplit_once('/').unwrap().0)
+}
+
+#[tokio::test]
+async fn near_duplicate_requests_collapse_on_import() {
+    let (env, _) = Env::new("").await;
+    let line = |id: &str, text: &str| {
+        json!({"id": id, "request": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}})
+            .to_string()
+    };
+    let file = [
+        line("a", "How do I reset my account password?"),
+        line("b", "how do I reset my account password"),
+        line(
+            "c",
+            "Translate to French: The meeting has been moved to Thursday at 10am.",
+        ),
+    ]
+    .join("\n");
+    std::fs::write(env.dir.join("dups.jsonl"), file).unwrap();
+    let (code, _, err) = env
+        .run(&["corpus", "import", "dups.jsonl", "--dedupe", "0.95"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("collapsed 1 near-duplicate requests") && err.contains("corpus dups: 2 items"),
+        "{err}"
+    );
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM corpus_items ORDER BY position")
+        .fetch_all(env.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(keys, ["a", "c"]);
 }

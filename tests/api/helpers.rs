@@ -129,6 +129,9 @@ pub fn test_config(
     config.tap.listen = ([127, 0, 0, 1], 0).into();
     config.ui.listen = ([127, 0, 0, 1], 0).into();
     config.tap.upstream = production.base_url();
+    // Parallel tests must not share the default embedded index folder: tests that want the
+    // index turn it on with their own folder (tests/api/index.rs).
+    config.index.backend = shadowtap::config::IndexBackend::Off;
     match bus {
         TestBus::Memory => config.bus.kind = BusKind::Memory,
         TestBus::Kafka(k) => {

@@ -26,6 +26,7 @@ fn router(app: &TestApp, page_size: i64) -> Router {
         candidates: vec!["faithful".into(), "regressing".into()],
         auth: Auth::new(UI_TOKEN.into(), Duration::from_secs(3600), false),
         production_prices: (0.15, 0.60),
+        index: None,
     }))
 }
 

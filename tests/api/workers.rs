@@ -31,6 +31,7 @@ impl WorkerProcess {
             .env("SHADOWTAP_CANDIDATES__0__MODEL", "slow-20")
             .env("SHADOWTAP_WORKER__MAX_IN_FLIGHT", "8")
             .env("SHADOWTAP_DIFF__SEMANTIC", "false")
+            .env("SHADOWTAP_INDEX__BACKEND", "off") // not the user's default index folder
             .env("SHADOWTAP_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

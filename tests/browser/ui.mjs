@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { mkdirSync } from "node:fs";
 
-const require = createRequire(process.env.SHADOWTAP_NODE_MODULES + "/");
+const require = createRequire(process.env.SHADOWTAP_TEST_NODE_MODULES + "/");
 const { chromium } = require("playwright-core");
 const [base, token, out] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });

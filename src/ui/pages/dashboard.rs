@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
+use super::vectors::{drift_text, kinds_text, DashboardVectors};
 use super::{fmt_opt, ms, ratio, render};
 use crate::domain::Verdict;
 use crate::replay::CONTROL;
@@ -73,6 +74,8 @@ struct DashboardPage {
     days: i32,
     cards: Vec<CandidateCard>,
     noise: NoiseFloor,
+    /// Regression clusters per candidate and prompt drift per route (the vector index).
+    vectors: DashboardVectors,
 }
 
 fn flagged(counts: &BTreeMap<String, i64>) -> i64 {
@@ -234,11 +237,14 @@ pub async fn page(
     Query(w): Query<Window>,
 ) -> Result<Html<String>, UiError> {
     let (cards, noise) = build(&state, w.days()).await?;
+    let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
+    let vectors = state.dashboard_vectors(&names, w.days()).await;
     render(&DashboardPage {
         csrf: principal.csrf().to_owned(),
         days: w.days(),
         cards,
         noise,
+        vectors,
     })
 }
 
@@ -248,8 +254,11 @@ pub async fn api(
     Query(w): Query<Window>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (cards, noise) = build(&state, w.days()).await?;
+    let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
+    let vectors = state.dashboard_vectors(&names, w.days()).await;
     Ok(Json(
-        serde_json::json!({"days": w.days(), "noise_floor": noise, "candidates": cards}),
+        serde_json::json!({"days": w.days(), "noise_floor": noise, "candidates": cards,
+        "clusters": vectors.clusters, "prompt_drift": vectors.drift}),
     ))
 }
 

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
+use super::vectors::{Section, SimilarHit};
 use super::{fmt_opt, render};
 use crate::diff::json_tree::{json_changes, ChangeKind};
 use crate::domain::{BodyContent, Finding};
@@ -84,6 +85,8 @@ struct DetailPage {
     candidate_text: String,
     word_diff: Vec<Segment>,
     findings: Vec<FindingView>,
+    /// Regressions with similar candidate answers (the vector index).
+    similar: Section<SimilarHit>,
 }
 
 fn pretty(body: &BodyContent) -> String {
@@ -331,6 +334,7 @@ fn view(d: DiffDetail, csrf: String) -> DetailPage {
         production_json: pretty(&production.content),
         candidate_json: pretty(&candidate.content),
         findings,
+        similar: Section::default(),
     }
 }
 
@@ -346,7 +350,9 @@ pub async fn page(
         .diff_detail(id)
         .await?
         .ok_or(UiError::NotFound)?;
-    render(&view(detail, principal.csrf().to_owned()))
+    let mut page = view(detail, principal.csrf().to_owned());
+    page.similar = state.similar_regressions(id, None, None).await?;
+    render(&page)
 }
 
 /// The triage form of the detail page.

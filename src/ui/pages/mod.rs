@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod list;
 pub mod login;
 pub mod rules;
+pub mod vectors;
 
 use askama::Template;
 use axum::response::Html;

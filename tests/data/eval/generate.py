@@ -108,9 +108,10 @@ def main():
     import cases_noise
     import cases_flag
     import cases_tools
+    import cases_holdout
 
     cases = []
-    for module in (cases_pass, cases_noise, cases_flag, cases_tools):
+    for module in (cases_pass, cases_noise, cases_flag, cases_tools, cases_holdout):
         cases.extend(module.cases())
     seen = set()
     lines = []
