@@ -12,10 +12,17 @@
 //! * **omitted** — nothing replaced it ("the total is $68, i.e. $80 − $12" → "the total is $68"):
 //!   a loss of detail worth a look, not a wrong statement.
 //!
+//! "The same place" means: neighbouring content words shared, same sentence, and both in prose or
+//! both in a fenced code block. A fact production also states elsewhere only stands in for the
+//! missing one when the candidate repeats it in a new place ("5 members, 2 GB" → "5 members,
+//! 5 GB").
+//!
 //! Names (capitalised words inside a sentence, acronyms) only count when changed: paraphrases drop
-//! and add them freely, but "shipped with UPS" → "shipped with FedEx" is a wrong fact.
+//! and add them freely, but "shipped with UPS" → "shipped with FedEx" is a wrong fact. They match
+//! case-insensitively and by abbreviation ("Thu" = "Thursday", "ET" = "Eastern"), and are not
+//! looked for in German, which capitalises every noun, nor in code.
 //! List markers (`1.` at the start of a line) are structure, not facts; lists are compared by
-//! `text::missing_steps`.
+//! [`super::text::numbered_steps`] and [`super::text::step_coverage`].
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;

@@ -1,4 +1,6 @@
-//! Text comparison: word-level similarity (crate `similar`) and refusal detection.
+//! Text comparison: word-level similarity (crate `similar`), refusal detection, polarity flips
+//! matched clause by clause, short label-like answers, the steps of numbered procedures, and a
+//! conservative language guess. Facts (numbers, names…) are in [`super::facts`].
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
