@@ -123,7 +123,7 @@ async fn workers_share_partitions_and_a_sigkill_loses_and_duplicates_nothing() {
     a.kill();
     let _c = WorkerProcess::start(&db, &kafka, &candidate.base_url());
     wait_until(
-        Duration::from_secs(120),
+        Duration::from_secs(180),
         "every exchange replayed and diffed",
         || async { count(&store, "SELECT count(*) FROM diffs").await >= N as i64 },
     )
