@@ -99,6 +99,20 @@ fn fail(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
     (status, Json(error_body(message, kind, code))).into_response()
 }
 
+/// OpenAI's 429 with `Retry-After: 1`.
+fn rate_limited() -> Response {
+    let msg = "Rate limit reached for requests. Please try again in 1s.";
+    let mut resp = fail(
+        StatusCode::TOO_MANY_REQUESTS,
+        msg,
+        "requests",
+        "rate_limit_exceeded",
+    );
+    resp.headers_mut()
+        .insert("retry-after", "1".parse().expect("valid header"));
+    resp
+}
+
 async fn chat(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -134,16 +148,7 @@ async fn chat(
             );
         }
         "fail-429" => {
-            let msg = "Rate limit reached for requests. Please try again in 1s.";
-            let mut resp = fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                msg,
-                "requests",
-                "rate_limit_exceeded",
-            );
-            resp.headers_mut()
-                .insert("retry-after", "1".parse().expect("valid header"));
-            return resp;
+            return rate_limited();
         }
         "fail-500" => {
             let msg = "The server had an error while processing your request.";
@@ -162,16 +167,7 @@ async fn chat(
                 *n
             };
             if seen <= 2 {
-                let msg = "Rate limit reached for requests. Please try again in 1s.";
-                let mut resp = fail(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    msg,
-                    "requests",
-                    "rate_limit_exceeded",
-                );
-                resp.headers_mut()
-                    .insert("retry-after", "1".parse().expect("valid header"));
-                return resp;
+                return rate_limited();
             }
         }
         "unsupported" => {
