@@ -48,7 +48,86 @@ pub fn findings(request: Option<&Value>, prod: &ChatView, cand: &ChatView) -> Ve
     for (i, (p, c)) in prod.choices.iter().zip(&cand.choices).enumerate() {
         choice_findings(i, p, c, json_mode, declared_tools.as_deref(), &mut out);
     }
+    if let Some(request) = request {
+        schema_findings(request, cand, &mut out);
+    }
     out
+}
+
+/// Validate the candidate's structured output (`response_format: json_schema`) and its tool
+/// arguments (each tool's `parameters`) against the schemas the request gave.
+fn schema_findings(request: &Value, cand: &ChatView, out: &mut Vec<Finding>) {
+    let output_schema = request
+        .pointer("/response_format/json_schema/schema")
+        .filter(|_| {
+            request
+                .pointer("/response_format/type")
+                .and_then(Value::as_str)
+                == Some("json_schema")
+        });
+    let tool_schemas: Vec<(String, Value)> = declared_tools(request)
+        .into_iter()
+        .filter(|t| t.parameters.is_object())
+        .map(|t| (t.name, t.parameters))
+        .collect();
+    for (i, choice) in cand.choices.iter().enumerate() {
+        if let (Some(schema), Some(value)) = (
+            output_schema,
+            choice.content.as_deref().and_then(parse_json_text),
+        ) {
+            let path = format!("choices[{i}].message.content");
+            schema_check(schema, &value, &path, "the answer", out);
+        }
+        for (j, call) in choice.tool_calls.iter().enumerate() {
+            let Some((_, schema)) = tool_schemas.iter().find(|(name, _)| *name == call.name) else {
+                continue;
+            };
+            let Ok(args) = serde_json::from_str::<Value>(&call.arguments) else {
+                continue;
+            };
+            let path = format!("choices[{i}].message.tool_calls[{j}].function.arguments");
+            schema_check(
+                schema,
+                &args,
+                &path,
+                &format!("arguments of `{}`", call.name),
+                out,
+            );
+        }
+    }
+}
+
+fn schema_check(schema: &Value, value: &Value, path: &str, what: &str, out: &mut Vec<Finding>) {
+    // An invalid schema in the request is the client's problem, not the candidate's.
+    let Ok(validator) = jsonschema::validator_for(schema) else {
+        return;
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .take(3)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!(
+                "{}{e}",
+                if at.is_empty() {
+                    String::new()
+                } else {
+                    format!("{at}: ")
+                }
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        out.push(finding(
+            FindingKind::SchemaViolation,
+            path.to_owned(),
+            Severity::Major,
+            format!(
+                "{what} do not match the requested JSON schema: {}",
+                errors.join("; ")
+            ),
+        ));
+    }
 }
 
 /// A function the request offered as a tool: its name and JSON-schema parameters.
@@ -518,6 +597,44 @@ mod tests {
         assert_eq!(
             kinds(&findings(Some(&req), &p, &broken)),
             vec![(FindingKind::InvalidJson, Severity::Major)]
+        );
+    }
+
+    #[test]
+    fn schemas_from_the_request_are_enforced() {
+        let req = json!({
+            "response_format": {"type": "json_schema", "json_schema": {"name": "invoice", "schema": {
+                "type": "object", "required": ["total", "currency"],
+                "properties": {"total": {"type": "number"}, "currency": {"type": "string"}}}}},
+            "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {
+                "type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}}}]
+        });
+        let p = chat(
+            json!({"content": r#"{"total": 42.5, "currency": "EUR"}"#}),
+            "stop",
+        );
+        let ok = chat(
+            json!({"content": r#"{"currency": "EUR", "total": 42.5}"#}),
+            "stop",
+        );
+        assert!(findings(Some(&req), &p, &ok).is_empty());
+        let bad = chat(
+            json!({"content": r#"{"total": "42.5", "currency": "EUR"}"#}),
+            "stop",
+        );
+        let got = findings(Some(&req), &p, &bad);
+        assert!(
+            got.iter()
+                .any(|f| f.kind == FindingKind::SchemaViolation && f.severity == Severity::Major),
+            "{got:?}"
+        );
+        let pt = chat(call("get_weather", r#"{"city": "Paris"}"#), "tool_calls");
+        let ct = chat(call("get_weather", r#"{"town": "Paris"}"#), "tool_calls");
+        let got = findings(Some(&req), &pt, &ct);
+        assert!(
+            got.iter().any(|f| f.kind == FindingKind::SchemaViolation
+                && f.path.ends_with("function.arguments")),
+            "{got:?}"
         );
     }
 

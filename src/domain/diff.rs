@@ -118,6 +118,8 @@ pub enum FindingKind {
     LanguageSwitch,
     /// Markdown structure (code blocks) changed.
     Formatting,
+    /// Structured output or tool arguments do not match the JSON schema the request gave.
+    SchemaViolation,
 }
 
 impl FindingKind {
@@ -145,6 +147,7 @@ impl FindingKind {
             Self::Negation => "negation",
             Self::LanguageSwitch => "language_switch",
             Self::Formatting => "formatting",
+            Self::SchemaViolation => "schema_violation",
         }
     }
 }

@@ -319,7 +319,7 @@ pub async fn bulk(
 }
 
 /// Every finding kind, for the filter.
-const ALL_KINDS: [FindingKind; 21] = [
+const ALL_KINDS: [FindingKind; 22] = [
     FindingKind::CandidateError,
     FindingKind::Incompatible,
     FindingKind::ResponseShape,
@@ -341,6 +341,7 @@ const ALL_KINDS: [FindingKind; 21] = [
     FindingKind::Negation,
     FindingKind::LanguageSwitch,
     FindingKind::Formatting,
+    FindingKind::SchemaViolation,
 ];
 
 #[cfg(test)]
