@@ -53,6 +53,8 @@ pub struct DiffFilter {
     pub min_score: Option<f64>,
     /// `untriaged`, `confirmed`, `acceptable` or `noise`.
     pub triage: Option<String>,
+    /// Only items of this corpus run.
+    pub run: Option<i64>,
     pub sort: DiffSort,
     pub before: Option<(i64, Option<f64>)>,
     pub limit: i64,
@@ -137,6 +139,9 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &DiffFilter) {
     }
     if let Some(m) = f.min_score {
         q.push(" AND d.score >= ").push_bind(m);
+    }
+    if let Some(run) = f.run {
+        q.push(" AND e.run_id = ").push_bind(run);
     }
     match f.triage.as_deref() {
         Some("untriaged") => {

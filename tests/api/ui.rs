@@ -309,6 +309,15 @@ async fn filters_sorting_pagination_and_hostile_content() {
     let page: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(page["diffs"].as_array().unwrap().len(), 1, "{page}");
 
+    // Corpus runs are browsable like live traffic: the run filter narrows to a run's items.
+    let (_, _, body) = send(&r, get("/api/diffs?run=999999", true)).await;
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["count"], 0, "{page}");
+    assert_eq!(
+        send(&r, get("/api/diffs?run=abc", true)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+
     // Hostile captured content comes out escaped on list and detail pages.
     let r = router(&app, 100);
     let (_, _, list) = send(&r, get("/diffs", true)).await;

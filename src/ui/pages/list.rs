@@ -36,6 +36,8 @@ pub struct ListQuery {
     pub until: Option<String>,
     pub min_score: Option<String>,
     pub triage: Option<String>,
+    /// A corpus run id: only that run's items.
+    pub run: Option<String>,
     /// `newest` (default) or `score`.
     pub sort: Option<String>,
     /// Cursor: `ID` (newest) or `SCORE:ID` (score).
@@ -120,6 +122,10 @@ impl ListQuery {
                 .transpose()
                 .map_err(|_| UiError::BadRequest("`min_score` must be a number in 0..1".into()))?,
             triage,
+            run: non_empty(&self.run)
+                .map(|r| r.parse::<i64>())
+                .transpose()
+                .map_err(|_| UiError::BadRequest("`run` must be a run id".into()))?,
             sort,
             before,
             limit: page_size,
@@ -140,6 +146,7 @@ impl ListQuery {
             ("until", &self.until),
             ("min_score", &self.min_score),
             ("triage", &self.triage),
+            ("run", &self.run),
             ("sort", &self.sort),
         ];
         pairs
