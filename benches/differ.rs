@@ -27,12 +27,12 @@ use std::time::Instant;
 use clap::Parser;
 use futures_util::StreamExt;
 use serde_json::Value;
+use shadowtap::cli::diff::side;
 use shadowtap::cli::eval::{load_cases, Case, DEFAULT_DATA};
 use shadowtap::config::EmbeddingConfig;
 use shadowtap::diff::semantic::{EmbedError, Embedder, FastEmbedder, Semantic};
-use shadowtap::diff::{self, answer_text, CandidateSide, DiffInput, Noise};
-use shadowtap::domain::{DiffOutcome, ErrorClass};
-use shadowtap::openai::classify_error;
+use shadowtap::diff::{self, answer_text, DiffInput, Noise};
+use shadowtap::domain::DiffOutcome;
 
 /// Differ throughput benchmark.
 #[derive(Debug, Parser)]
@@ -67,24 +67,6 @@ impl Embedder for Counting {
         self.texts.fetch_add(texts.len(), Ordering::Relaxed);
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.inner.embed(texts)
-    }
-}
-
-/// The candidate side of a stored answer: an OpenAI error body is a failed replay.
-fn side(value: &Value) -> CandidateSide<'_> {
-    match value.get("error") {
-        Some(err) if value.get("choices").is_none() => {
-            let class = match err.get("code").and_then(Value::as_str) {
-                Some("rate_limit_exceeded") => ErrorClass::RateLimited,
-                _ => classify_error(400, Some(value)),
-            };
-            let message = err
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("error response");
-            CandidateSide::Failed { class, message }
-        }
-        _ => CandidateSide::Answer(value),
     }
 }
 

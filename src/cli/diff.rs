@@ -64,7 +64,7 @@ pub fn load_response(path: &Path) -> Result<Value, String> {
 }
 
 /// The candidate side for a loaded candidate file: an OpenAI-style error body is a failed call.
-pub(crate) fn side(value: &Value) -> CandidateSide<'_> {
+pub fn side(value: &Value) -> CandidateSide<'_> {
     match value.get("error") {
         Some(err) if value.get("choices").is_none() => {
             let class = match err.get("code").and_then(Value::as_str) {
