@@ -108,6 +108,24 @@ struct DiffRow {
 /// Triage states a reviewer can set.
 pub const TRIAGE_STATES: [&str; 3] = ["confirmed", "acceptable", "noise"];
 
+/// Whether the filter looks at exchange columns (otherwise counting needs no join).
+fn needs_exchange(f: &DiffFilter) -> bool {
+    f.route.is_some()
+        || f.model.is_some()
+        || f.team.is_some()
+        || f.feature.is_some()
+        || f.run.is_some()
+}
+
+/// `FROM …` for queries that only need the filter: the join only when exchange columns are filtered.
+fn filtered_from(f: &DiffFilter) -> &'static str {
+    if needs_exchange(f) {
+        " FROM diffs d JOIN exchanges e ON e.id = d.exchange_id WHERE true"
+    } else {
+        " FROM diffs d WHERE true"
+    }
+}
+
 fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &DiffFilter) {
     if let Some(c) = &f.candidate {
         q.push(" AND d.candidate = ").push_bind(c.clone());
@@ -239,8 +257,8 @@ impl Store {
 
     /// How many diffs match the filter, counted up to `cap` (so huge tables stay fast).
     pub async fn count_matching(&self, f: &DiffFilter, cap: i64) -> Result<i64, StoreError> {
-        let mut q: QueryBuilder<Postgres> =
-            QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM diffs d JOIN exchanges e ON e.id = d.exchange_id WHERE true");
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
+        q.push(filtered_from(f));
         push_filters(&mut q, f);
         q.push(" LIMIT ").push_bind(cap).push(") capped");
         Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
@@ -248,9 +266,8 @@ impl Store {
 
     /// Ids of up to `limit` diffs matching the filter (for bulk triage).
     pub async fn matching_ids(&self, f: &DiffFilter, limit: i64) -> Result<Vec<i64>, StoreError> {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT d.id FROM diffs d JOIN exchanges e ON e.id = d.exchange_id WHERE true",
-        );
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new("SELECT d.id");
+        q.push(filtered_from(f));
         push_filters(&mut q, f);
         q.push(" ORDER BY d.id DESC LIMIT ").push_bind(limit);
         Ok(q.build_query_scalar().fetch_all(&self.pool).await?)
