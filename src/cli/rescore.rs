@@ -38,23 +38,6 @@ fn side(r: &ReplayRow) -> (Option<Value>, Option<(ErrorClass, String)>) {
     )
 }
 
-fn candidate_side<'a>(
-    answer: &'a Option<Value>,
-    failure: &'a Option<(ErrorClass, String)>,
-) -> CandidateSide<'a> {
-    match (failure, answer) {
-        (Some((ErrorClass::MalformedResponse, message)), Some(v)) => {
-            CandidateSide::Malformed { answer: v, message }
-        }
-        (Some((class, message)), _) => CandidateSide::Failed {
-            class: *class,
-            message,
-        },
-        (None, Some(v)) => CandidateSide::Answer(v),
-        (None, None) => CandidateSide::Answer(&Value::Null),
-    }
-}
-
 /// Recompute every matching diff; returns (diffs seen, changed verdicts as "from → to" counts).
 pub async fn rescore(
     store: &Store,
@@ -94,7 +77,7 @@ pub async fn rescore(
                     let input = DiffInput {
                         request: Some(request),
                         production,
-                        candidate: candidate_side(&answer, &failure),
+                        candidate: CandidateSide::from_replay(answer.as_ref(), failure.as_ref()),
                         semantic: None,
                         noise: None,
                     };
@@ -107,7 +90,7 @@ pub async fn rescore(
             let input = DiffInput {
                 request: Some(request),
                 production,
-                candidate: candidate_side(&answer, &failure),
+                candidate: CandidateSide::from_replay(answer.as_ref(), failure.as_ref()),
                 semantic: None,
                 noise: noise.as_ref(),
             };

@@ -79,23 +79,6 @@ pub struct Runner {
     pub reference_priced: bool,
 }
 
-fn side<'a>(
-    answer: Option<&'a Value>,
-    failure: Option<&'a (ErrorClass, String)>,
-) -> CandidateSide<'a> {
-    match (failure, answer) {
-        (Some((ErrorClass::MalformedResponse, message)), Some(v)) => {
-            CandidateSide::Malformed { answer: v, message }
-        }
-        (Some((class, message)), _) => CandidateSide::Failed {
-            class: *class,
-            message,
-        },
-        (None, Some(v)) => CandidateSide::Answer(v),
-        (None, None) => CandidateSide::Answer(&Value::Null),
-    }
-}
-
 /// The candidate's side of one item, fresh or from an earlier, interrupted attempt.
 struct CandidateAnswer {
     replay_id: i64,
@@ -292,7 +275,7 @@ impl Runner {
         let input = DiffInput {
             request: Some(request),
             production: &reference,
-            candidate: side(answer.answer.as_ref(), answer.failure.as_ref()),
+            candidate: CandidateSide::from_replay(answer.answer.as_ref(), answer.failure.as_ref()),
             semantic: None,
             noise: None,
         };

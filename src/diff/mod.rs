@@ -43,6 +43,27 @@ pub enum CandidateSide<'a> {
     Malformed { answer: &'a Value, message: &'a str },
 }
 
+impl<'a> CandidateSide<'a> {
+    /// The side of a stored replay: its answer (if JSON) and its failure (if classified).
+    /// A broken but answer-shaped reply is compared as far as it goes (and is a regression).
+    pub fn from_replay(
+        answer: Option<&'a Value>,
+        failure: Option<&'a (ErrorClass, String)>,
+    ) -> Self {
+        match (failure, answer) {
+            (Some((ErrorClass::MalformedResponse, message)), Some(v)) => {
+                Self::Malformed { answer: v, message }
+            }
+            (Some((class, message)), _) => Self::Failed {
+                class: *class,
+                message,
+            },
+            (None, Some(v)) => Self::Answer(v),
+            (None, None) => Self::Answer(&Value::Null),
+        }
+    }
+}
+
 /// How much production disagrees with itself on this exchange (from the control replay).
 #[derive(Debug, Clone, Default)]
 pub struct Noise {

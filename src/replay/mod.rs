@@ -417,18 +417,7 @@ impl Worker {
     ) -> Result<DiffOutcome, StoreError> {
         let request = ex.request.json().expect("checked by not_replayable");
         let production = ex.response.json().expect("checked by not_replayable");
-        let candidate = match (&r.failure, &r.answer) {
-            // A broken but answer-shaped reply is compared as far as it goes (and is a regression).
-            (Some((ErrorClass::MalformedResponse, message)), Some(v)) => {
-                CandidateSide::Malformed { answer: v, message }
-            }
-            (Some((class, message)), _) => CandidateSide::Failed {
-                class: *class,
-                message,
-            },
-            (None, Some(v)) => CandidateSide::Answer(v),
-            (None, None) => CandidateSide::Answer(&Value::Null),
-        };
+        let candidate = CandidateSide::from_replay(r.answer.as_ref(), r.failure.as_ref());
         let input = DiffInput {
             request: Some(request),
             production,
