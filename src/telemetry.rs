@@ -62,6 +62,10 @@ pub struct Metrics {
     pub spend_usd: GaugeVec,
     /// Messages not yet consumed by this worker's group member, per assigned partition.
     pub kafka_lag: IntGaugeVec,
+    /// Partitions currently assigned to this worker's group member.
+    pub kafka_assigned_partitions: IntGauge,
+    /// Consumer-group rebalances seen by this worker, by kind (`assign`, `revoke`, `error`).
+    pub kafka_rebalances: IntCounterVec,
     /// Points written to the vector index, by collection (`regressions`, `prompts`).
     pub index_points: IntCounterVec,
     /// Vector index writes that failed (logged; the delivery goes on), by collection.
@@ -105,7 +109,21 @@ impl Metrics {
         registry
             .register(Box::new(replays_in_flight.clone()))
             .expect("unique metric");
+        let kafka_assigned_partitions = IntGauge::new(
+            "shadowtap_kafka_assigned_partitions",
+            "Partitions currently assigned to this worker",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(kafka_assigned_partitions.clone()))
+            .expect("unique metric");
         Self {
+            kafka_assigned_partitions,
+            kafka_rebalances: counter_vec(
+                "shadowtap_kafka_rebalances_total",
+                "Consumer-group rebalances seen by this worker, by kind",
+                &["kind"],
+            ),
             tap_requests: counter_vec(
                 "shadowtap_tap_requests_total",
                 "Requests through the tap",

@@ -66,6 +66,15 @@ impl AckTracker {
             .collect()
     }
 
+    /// The partition was revoked (rebalance): forget it, so deliveries from it still finishing
+    /// here commit nothing — the partition's new owner resumes from the last commit and
+    /// idempotent processing absorbs the overlap. Returns the offset committed so far, if any.
+    pub fn forget(&mut self, topic: &str, partition: i32) -> Option<i64> {
+        self.partitions
+            .remove(&(topic.to_owned(), partition))
+            .and_then(|p| p.committed)
+    }
+
     /// Deliveries still in flight.
     pub fn in_flight(&self) -> usize {
         self.partitions.values().map(|p| p.in_flight.len()).sum()
@@ -126,5 +135,21 @@ mod tests {
         assert_eq!(t.complete("t", 0, 99), None);
         assert_eq!(t.complete("other", 0, 5), None);
         assert_eq!(t.complete("t", 0, 5), Some(6));
+    }
+
+    #[test]
+    fn a_revoked_partition_commits_nothing_until_it_is_assigned_again() {
+        let mut t = AckTracker::default();
+        for o in 5..8 {
+            t.begin("t", 0, o);
+        }
+        assert_eq!(t.complete("t", 0, 5), Some(6));
+        assert_eq!(t.forget("t", 0), Some(6));
+        assert_eq!(t.complete("t", 0, 6), None, "finished after the revoke");
+        assert_eq!(t.complete("t", 0, 7), None);
+        assert!(t.committed().is_empty());
+        // Assigned again, resuming from the new owner's commit.
+        t.begin("t", 0, 9);
+        assert_eq!(t.complete("t", 0, 9), Some(10));
     }
 }

@@ -11,13 +11,16 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{DeliveryResult, Message};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::ack::AckTracker;
+use super::stall::{PartitionProgress, StallWatch};
 use super::{AckToken, BusError, CapturePublisher, Delivery, PublishError};
 use crate::config::KafkaConfig;
 use crate::telemetry::Metrics;
@@ -99,10 +102,88 @@ impl Drop for KafkaPublisher {
 
 // === impl KafkaSource ===
 
+/// Keeps the ack tracker and metrics in step with the group's partition assignment.
+///
+/// On revoke, offsets acknowledged so far are committed synchronously (so the next owner resumes
+/// as late as possible) and the partitions are forgotten: deliveries from them still finishing
+/// here commit nothing, which keeps a stale owner from committing over the new one's progress.
+pub struct GroupContext {
+    acks: Arc<Mutex<AckTracker>>,
+    metrics: Metrics,
+}
+
+impl ClientContext for GroupContext {}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(revoked) = rebalance else {
+            return;
+        };
+        self.metrics
+            .kafka_rebalances
+            .with_label_values(&["revoke"])
+            .inc();
+        let mut last = TopicPartitionList::new();
+        {
+            let mut acks = self.acks.lock().expect("ack tracker poisoned");
+            for elem in revoked.elements() {
+                if let Some(next) = acks.forget(elem.topic(), elem.partition()) {
+                    let _ = last.add_partition_offset(
+                        elem.topic(),
+                        elem.partition(),
+                        Offset::Offset(next),
+                    );
+                }
+                let _ = self
+                    .metrics
+                    .kafka_lag
+                    .remove_label_values(&[&elem.partition().to_string()]);
+            }
+        }
+        if last.count() > 0 {
+            if let Err(e) = consumer.commit(&last, CommitMode::Sync) {
+                tracing::warn!(error = %e, "commit on revoke failed; the next owner may redo a few messages");
+            }
+        }
+        self.metrics.kafka_assigned_partitions.set(0);
+        tracing::info!(partitions = %partitions(revoked), "partitions revoked");
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(assigned) => {
+                self.metrics
+                    .kafka_rebalances
+                    .with_label_values(&["assign"])
+                    .inc();
+                self.metrics
+                    .kafka_assigned_partitions
+                    .set(assigned.count() as i64);
+                tracing::info!(partitions = %partitions(assigned), "partitions assigned");
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(e) => {
+                self.metrics
+                    .kafka_rebalances
+                    .with_label_values(&["error"])
+                    .inc();
+                tracing::warn!(error = %e, "consumer group rebalance failed");
+            }
+        }
+    }
+}
+
+/// Sorted partition ids, for logs.
+fn partitions(tpl: &TopicPartitionList) -> String {
+    let mut ids: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+    ids.sort_unstable();
+    format!("{ids:?}")
+}
+
 /// A member of the workers' consumer group.
 pub struct KafkaSource {
-    consumer: Arc<StreamConsumer>,
-    acks: Mutex<AckTracker>,
+    consumer: Arc<StreamConsumer<GroupContext>>,
+    acks: Arc<Mutex<AckTracker>>,
     lag_task: tokio::task::JoinHandle<()>,
 }
 
@@ -112,52 +193,121 @@ impl Drop for KafkaSource {
     }
 }
 
-/// Every 10 s: lag per assigned partition = high watermark − the group's position.
-async fn report_lag(consumer: std::sync::Weak<StreamConsumer>, metrics: Metrics) {
+/// Every 10 s: lag per assigned partition = high watermark − the group's position; and whether a
+/// partition nobody consumes needs a forced rebalance (see [`super::stall`]).
+async fn report_lag(
+    consumer: std::sync::Weak<StreamConsumer<GroupContext>>,
+    topic: String,
+    metrics: Metrics,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut stall = StallWatch::new(Duration::from_secs(30));
     loop {
         tick.tick().await;
         let Some(consumer) = consumer.upgrade() else {
             return;
         };
-        let lags = tokio::task::spawn_blocking(move || {
-            let mut lags = Vec::new();
-            let (Ok(assigned), Ok(positions)) = (consumer.assignment(), consumer.position()) else {
-                return lags;
-            };
-            for elem in assigned.elements() {
-                let Ok((_, high)) = consumer.fetch_watermarks(
-                    elem.topic(),
-                    elem.partition(),
-                    Duration::from_secs(2),
-                ) else {
-                    continue;
+        let checked = tokio::task::spawn_blocking({
+            let topic = topic.clone();
+            move || {
+                let mut lags = Vec::new();
+                let (Ok(assigned), Ok(positions)) = (consumer.assignment(), consumer.position())
+                else {
+                    return (lags, None, consumer);
                 };
-                let position = positions
-                    .find_partition(elem.topic(), elem.partition())
-                    .and_then(|p| p.offset().to_raw())
-                    .filter(|o| *o >= 0);
-                if let Some(position) = position {
-                    lags.push((elem.partition(), (high - position).max(0)));
+                for elem in assigned.elements() {
+                    let Ok((_, high)) = consumer.fetch_watermarks(
+                        elem.topic(),
+                        elem.partition(),
+                        Duration::from_secs(2),
+                    ) else {
+                        continue;
+                    };
+                    let position = positions
+                        .find_partition(elem.topic(), elem.partition())
+                        .and_then(|p| p.offset().to_raw())
+                        .filter(|o| *o >= 0);
+                    if let Some(position) = position {
+                        lags.push((elem.partition(), (high - position).max(0)));
+                    }
                 }
+                let progress = topic_progress(&consumer, &topic, &assigned);
+                (lags, progress, consumer)
             }
-            lags
         })
-        .await
-        .unwrap_or_default();
+        .await;
+        let Ok((lags, progress, consumer)) = checked else {
+            continue;
+        };
         for (partition, lag) in lags {
             metrics
                 .kafka_lag
                 .with_label_values(&[&partition.to_string()])
                 .set(lag);
         }
+        let Some(progress) = progress else {
+            continue;
+        };
+        let orphaned = stall.observe(std::time::Instant::now(), &progress);
+        if !orphaned.is_empty() {
+            tracing::warn!(
+                partitions = ?orphaned,
+                "partitions with waiting messages made no progress for a while and are not ours; rejoining the group to force a rebalance"
+            );
+            metrics
+                .kafka_rebalances
+                .with_label_values(&["forced_rejoin"])
+                .inc();
+            let topic = topic.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                consumer.unsubscribe();
+                if let Err(e) = consumer.subscribe(&[&topic]) {
+                    tracing::error!(error = %e, "rejoining the consumer group failed");
+                }
+            })
+            .await;
+        }
     }
+}
+
+/// Every partition of `topic`: held by us or not, the group's committed offset and the lag after it.
+fn topic_progress(
+    consumer: &StreamConsumer<GroupContext>,
+    topic: &str,
+    assigned: &TopicPartitionList,
+) -> Option<Vec<PartitionProgress>> {
+    let timeout = Duration::from_secs(2);
+    let metadata = consumer.fetch_metadata(Some(topic), timeout).ok()?;
+    let partitions = metadata.topics().first()?.partitions().len() as i32;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let committed = consumer.committed_offsets(tpl, timeout).ok()?;
+    let mut out = Vec::with_capacity(partitions as usize);
+    for elem in committed.elements() {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, elem.partition(), timeout)
+            .ok()?;
+        let at = match elem.offset() {
+            Offset::Offset(o) => o,
+            _ => low, // nothing committed yet: everything from the start waits
+        };
+        out.push(PartitionProgress {
+            partition: elem.partition(),
+            mine: assigned.find_partition(topic, elem.partition()).is_some(),
+            lag: (high - at).max(0),
+            committed: at,
+        });
+    }
+    Some(out)
 }
 
 impl KafkaSource {
     /// Join the group and subscribe to the topic (partitions are assigned on the first poll).
     pub fn subscribe(config: &KafkaConfig, metrics: &Metrics) -> Result<Self, BusError> {
-        let consumer: StreamConsumer = ClientConfig::new()
+        let acks = Arc::new(Mutex::new(AckTracker::default()));
+        let consumer: StreamConsumer<GroupContext> = ClientConfig::new()
             .set("bootstrap.servers", &config.brokers)
             .set("group.id", &config.group)
             .set("enable.auto.commit", "false")
@@ -165,13 +315,20 @@ impl KafkaSource {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
             .set("enable.partition.eof", "false")
-            .create()?;
+            .create_with_context(GroupContext {
+                acks: acks.clone(),
+                metrics: metrics.clone(),
+            })?;
         consumer.subscribe(&[&config.topic])?;
         let consumer = Arc::new(consumer);
-        let lag_task = tokio::spawn(report_lag(Arc::downgrade(&consumer), metrics.clone()));
+        let lag_task = tokio::spawn(report_lag(
+            Arc::downgrade(&consumer),
+            config.topic.clone(),
+            metrics.clone(),
+        ));
         Ok(Self {
             consumer,
-            acks: Mutex::new(AckTracker::default()),
+            acks,
             lag_task,
         })
     }

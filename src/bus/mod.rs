@@ -12,6 +12,7 @@ pub mod ack;
 pub mod envelope;
 pub mod kafka;
 pub mod memory;
+pub mod stall;
 
 use std::sync::Arc;
 

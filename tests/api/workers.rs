@@ -1,5 +1,6 @@
 //! Several worker processes share a Kafka topic; a SIGKILLed worker loses and duplicates nothing.
 
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,15 +14,47 @@ use shadowtap::demo::scenarios::{Answer, Persona};
 use shadowtap::domain::{CapturedBody, Exchange, ExchangeId};
 use shadowtap::store::Store;
 
-use crate::helpers::{count, fresh_kafka, wait_until, TestDb};
+use crate::helpers::{count, fresh_kafka, TestDb};
 
 /// A worker process, SIGKILLed when dropped.
-struct WorkerProcess(Child);
+struct WorkerProcess {
+    child: Child,
+    /// Its admin listener (`/metrics`), when started with one.
+    admin: Option<SocketAddr>,
+}
 
 impl WorkerProcess {
     fn start(db: &TestDb, kafka: &KafkaConfig, candidate_url: &str) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_shadowtap"))
-            .args(["worker", "--bus", "kafka"])
+        Self::spawn(db, kafka, candidate_url, None)
+    }
+
+    /// With an admin listener, to read its metrics.
+    fn start_with_admin(db: &TestDb, kafka: &KafkaConfig, candidate_url: &str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::spawn(
+            db,
+            kafka,
+            candidate_url,
+            Some(SocketAddr::from(([127, 0, 0, 1], port))),
+        )
+    }
+
+    fn spawn(
+        db: &TestDb,
+        kafka: &KafkaConfig,
+        candidate_url: &str,
+        admin: Option<SocketAddr>,
+    ) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shadowtap"));
+        cmd.args(["worker", "--bus", "kafka"]);
+        if let Some(addr) = admin {
+            cmd.args(["--admin-listen", &addr.to_string()]);
+        }
+        let child = cmd
             .env("DATABASE_URL", &db.url)
             .env("SHADOWTAP_BUS__KAFKA__BROKERS", &kafka.brokers)
             .env("SHADOWTAP_BUS__KAFKA__TOPIC", &kafka.topic)
@@ -32,16 +65,44 @@ impl WorkerProcess {
             .env("SHADOWTAP_WORKER__MAX_IN_FLIGHT", "8")
             .env("SHADOWTAP_DIFF__SEMANTIC", "false")
             .env("SHADOWTAP_INDEX__BACKEND", "off") // not the user's default index folder
-            .env("SHADOWTAP_LOG", "warn")
+            .env(
+                "SHADOWTAP_LOG",
+                std::env::var("SHADOWTAP_TEST_WORKER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .spawn()
             .expect("worker starts");
-        Self(child)
+        Self { child, admin }
     }
 
     fn kill(&mut self) {
-        let _ = self.0.kill(); // SIGKILL on Unix
-        let _ = self.0.wait();
+        let _ = self.child.kill(); // SIGKILL on Unix
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait: a graceful leave.
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// A gauge or counter from its `/metrics` (summed over labels); None while unreachable.
+    async fn metric(&self, name: &str) -> Option<f64> {
+        let addr = self.admin?;
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        Some(
+            text.lines()
+                .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum(),
+        )
     }
 }
 
@@ -81,8 +142,37 @@ fn exchange(i: usize) -> Exchange {
     }
 }
 
+/// Poll the diff count until it reaches `target`, printing progress; on timeout, panic with the
+/// counts so far (a stalled consumer group shows as no progress between lines).
+async fn wait_for_diffs(store: &Store, target: i64, timeout: Duration, what: &str) -> i64 {
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    loop {
+        let diffs = count(store, "SELECT count(*) FROM diffs").await;
+        if diffs >= target {
+            return diffs;
+        }
+        if last_report.elapsed() >= Duration::from_secs(10) {
+            println!(
+                "{:>5.1?}: {diffs}/{target} diffs ({what})",
+                started.elapsed()
+            );
+            last_report = Instant::now();
+        }
+        if started.elapsed() > timeout {
+            let replays = count(store, "SELECT count(*) FROM replays").await;
+            let exchanges = count(store, "SELECT count(*) FROM exchanges").await;
+            panic!(
+                "timed out after {timeout:?} waiting for {what}: {exchanges} exchanges, {replays} replays, \
+                 {diffs}/{target} diffs"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
-async fn workers_share_partitions_and_a_sigkill_loses_and_duplicates_nothing() {
+async fn workers_share_partitions_and_two_sigkills_lose_and_duplicate_nothing() {
     const N: usize = 240;
     let db = TestDb::new().await;
     let store = Store::connect(&db.url, 4, Duration::from_secs(5))
@@ -112,20 +202,30 @@ async fn workers_share_partitions_and_a_sigkill_loses_and_duplicates_nothing() {
 
     let started = Instant::now();
     let mut a = WorkerProcess::start(&db, &kafka, &candidate.base_url());
-    let _b = WorkerProcess::start(&db, &kafka, &candidate.base_url());
-    wait_until(
+    let mut b = WorkerProcess::start(&db, &kafka, &candidate.base_url());
+    let first_kill = wait_for_diffs(
+        &store,
+        (N / 4) as i64,
         Duration::from_secs(60),
-        "some progress before the kill",
-        || async { count(&store, "SELECT count(*) FROM diffs").await >= (N / 4) as i64 },
+        "progress before the first kill",
     )
     .await;
-    let at_kill = count(&store, "SELECT count(*) FROM diffs").await;
     a.kill();
     let _c = WorkerProcess::start(&db, &kafka, &candidate.base_url());
-    wait_until(
+    let second_kill = wait_for_diffs(
+        &store,
+        (N / 2) as i64,
+        Duration::from_secs(120),
+        "progress before the second kill",
+    )
+    .await;
+    b.kill();
+    let _d = WorkerProcess::start(&db, &kafka, &candidate.base_url());
+    wait_for_diffs(
+        &store,
+        N as i64,
         Duration::from_secs(180),
         "every exchange replayed and diffed",
-        || async { count(&store, "SELECT count(*) FROM diffs").await >= N as i64 },
     )
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -136,8 +236,9 @@ async fn workers_share_partitions_and_a_sigkill_loses_and_duplicates_nothing() {
     let diffs = count(&store, "SELECT count(*) FROM diffs").await;
     let calls = candidate.calls();
     println!(
-        "{N} exchanges in {:?}: killed a worker after {at_kill} diffs; stored {exchanges} exchanges, {replays} replays, \
-         {diffs} diffs; candidate called {calls} times ({} repeated calls for deliveries in flight at the kill)",
+        "{N} exchanges in {:?}: SIGKILLed a worker after {first_kill} and another after {second_kill} diffs; \
+         stored {exchanges} exchanges, {replays} replays, {diffs} diffs; candidate called {calls} times \
+         ({} repeated calls for deliveries in flight at the kills)",
         started.elapsed(),
         calls.saturating_sub(N as u64)
     );
@@ -146,7 +247,172 @@ async fn workers_share_partitions_and_a_sigkill_loses_and_duplicates_nothing() {
     assert_eq!(per_pair, 0, "no duplicates");
     assert_eq!(diffs, N as i64);
     assert!(
-        calls >= N as u64 && calls <= N as u64 + 16,
-        "at most the killed worker's in-flight deliveries are re-sent: {calls}"
+        calls >= N as u64 && calls <= N as u64 + 32,
+        "at most the killed workers' in-flight deliveries are re-sent: {calls}"
     );
+}
+
+/// Wait until every worker reports `want` assigned partitions.
+async fn wait_for_assignment(workers: &[&WorkerProcess], want: f64, what: &str) -> Duration {
+    let started = Instant::now();
+    loop {
+        let mut assigned = Vec::new();
+        for w in workers {
+            assigned.push(w.metric("shadowtap_kafka_assigned_partitions").await);
+        }
+        if assigned.iter().all(|a| *a == Some(want)) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "{what}: assignment still {assigned:?} after 90 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_taps_three_workers_share_the_topic_evenly_and_rebalance_without_duplicates() {
+    const N: usize = 300;
+    let db = TestDb::new().await;
+    let store = Store::connect(&db.url, 4, Duration::from_secs(5))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let kafka = fresh_kafka(6).await;
+    let production = FakeProvider::spawn(Persona::Production).await.unwrap();
+    let candidate = FakeProvider::spawn(Persona::Faithful).await.unwrap();
+
+    let mut workers: Vec<WorkerProcess> = (0..3)
+        .map(|_| WorkerProcess::start_with_admin(&db, &kafka, &candidate.base_url()))
+        .collect();
+    let joined = wait_for_assignment(
+        &workers.iter().collect::<Vec<_>>(),
+        2.0,
+        "three workers join",
+    )
+    .await;
+
+    let mut taps = Vec::new();
+    for _ in 0..2 {
+        let mut config = crate::helpers::test_config(
+            &crate::helpers::TestBus::Kafka(kafka.clone()),
+            &production,
+            &[],
+        );
+        config.database.url = Some(db.url.clone());
+        let roles = shadowtap::app::Roles {
+            tap: true,
+            worker: false,
+            ui: false,
+        };
+        let env = std::collections::BTreeMap::<String, String>::new();
+        taps.push(
+            shadowtap::app::Application::build(config, roles, &env)
+                .await
+                .expect("tap starts"),
+        );
+    }
+    let http = reqwest::Client::new();
+    let send = |range: std::ops::Range<usize>| {
+        let (http, addrs) = (
+            http.clone(),
+            taps.iter()
+                .map(|t| t.tap_addr().unwrap())
+                .collect::<Vec<_>>(),
+        );
+        async move {
+            for i in range {
+                let tap = addrs[i % addrs.len()];
+                let body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": format!("scale-out {i}")}]});
+                let resp = http
+                    .post(format!("http://{tap}/v1/chat/completions"))
+                    .bearer_auth("sk-scale-out-0123456789")
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 200);
+            }
+        }
+    };
+    let started = Instant::now();
+    send(0..N / 2).await;
+    wait_for_diffs(
+        &store,
+        (N / 4) as i64,
+        Duration::from_secs(120),
+        "progress with three workers",
+    )
+    .await;
+    let mut per_worker_before = Vec::new();
+    for w in &workers {
+        per_worker_before.push(
+            w.metric("shadowtap_worker_messages_total")
+                .await
+                .unwrap_or(0.0),
+        );
+    }
+    workers[0].terminate();
+    let left = workers.remove(0);
+    drop(left);
+    let rebalanced = wait_for_assignment(
+        &workers.iter().collect::<Vec<_>>(),
+        3.0,
+        "two workers after one leaves",
+    )
+    .await;
+    send(N / 2..N).await;
+    wait_for_diffs(
+        &store,
+        N as i64,
+        Duration::from_secs(180),
+        "every exchange replayed and diffed",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let mut per_worker_after = Vec::new();
+    for w in &workers {
+        per_worker_after.push(
+            w.metric("shadowtap_worker_messages_total")
+                .await
+                .unwrap_or(0.0),
+        );
+    }
+    let exchanges = count(&store, "SELECT count(*) FROM exchanges").await;
+    let dup_replays = count(&store, "SELECT count(*) FROM (SELECT 1 FROM replays GROUP BY exchange_id, candidate HAVING count(*) > 1) d").await;
+    let dup_diffs = count(&store, "SELECT count(*) FROM (SELECT 1 FROM diffs GROUP BY exchange_id, candidate HAVING count(*) > 1) d").await;
+    let diffs = count(&store, "SELECT count(*) FROM diffs").await;
+    let published: u64 = taps
+        .iter()
+        .map(|t| t.metrics().captures_published.get())
+        .sum();
+    println!(
+        "2 taps + 3 workers, 6 partitions: 2 partitions each after {joined:?}; one worker left after \
+         {per_worker_before:?} messages per worker, the other two held 3 each after {rebalanced:?}; \
+         {published} captures published, {exchanges} exchanges, {diffs} diffs in {:?}; \
+         messages handled by the remaining workers {per_worker_after:?}; candidate called {} times",
+        started.elapsed(),
+        candidate.calls()
+    );
+    assert_eq!(published, N as u64);
+    assert_eq!(exchanges, N as i64);
+    assert_eq!(diffs, N as i64);
+    assert_eq!(
+        (dup_replays, dup_diffs),
+        (0, 0),
+        "no duplicate replays or diffs"
+    );
+    assert!(
+        per_worker_before.iter().all(|m| *m > 0.0),
+        "every worker took part: {per_worker_before:?}"
+    );
+    assert!(
+        candidate.calls() <= N as u64 + 8,
+        "a graceful leave re-sends at most its in-flight deliveries"
+    );
+    for tap in &taps {
+        tap.shutdown(Duration::from_secs(5)).await;
+    }
 }
