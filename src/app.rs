@@ -17,7 +17,7 @@ use crate::index::{IndexError, VectorIndex};
 use crate::replay::{Candidate, Limits, Worker};
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError};
-use crate::tap::capture::{spawn_capture_task, CaptureRules};
+use crate::tap::capture::{spawn_capture_task, CaptureLimits, CaptureRules};
 use crate::tap::redact::Redactor;
 use crate::tap::sample::CapturePolicy;
 use crate::tap::{self, Tap};
@@ -265,13 +265,13 @@ impl Application {
             };
             let policy = CapturePolicy::new(&config.tap)
                 .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?;
-            let (queue, capture_task) = spawn_capture_task(
-                config.tap.capture_queue,
-                rules,
-                policy,
-                publisher,
-                metrics.clone(),
-            );
+            let limits = CaptureLimits {
+                capacity: config.tap.capture_queue,
+                max_bytes: config.tap.capture_queue_bytes,
+                nice: config.tap.capture_nice,
+            };
+            let (queue, capture_task) =
+                spawn_capture_task(limits, rules, policy, publisher, metrics.clone());
             let tap_state = Tap::new(&config.tap, http.clone(), queue, metrics.clone())
                 .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?;
             let tap_state = Arc::new(tap_state);

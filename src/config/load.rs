@@ -98,11 +98,18 @@ impl Config {
         if let Err(m) = check_base_url(&self.tap.upstream) {
             return invalid(format!("tap.upstream: {m}"));
         }
+        if !(0..=19).contains(&self.tap.capture_nice) {
+            return invalid(format!(
+                "tap.capture_nice must be between 0 and 19, not {}",
+                self.tap.capture_nice
+            ));
+        }
         if self.tap.capture_queue == 0
+            || self.tap.capture_queue_bytes == 0
             || self.bus.memory_capacity == 0
             || self.worker.max_in_flight == 0
         {
-            return invalid("tap.capture_queue, bus.memory_capacity and worker.max_in_flight must be at least 1".into());
+            return invalid("tap.capture_queue, tap.capture_queue_bytes, bus.memory_capacity and worker.max_in_flight must be at least 1".into());
         }
         if self.bus.kafka.topic.is_empty() || self.bus.kafka.group.is_empty() {
             return invalid("bus.kafka.topic and bus.kafka.group must not be empty".into());

@@ -129,6 +129,11 @@ pub struct TapConfig {
     pub max_capture_bytes: usize,
     /// Capacity of the in-process queue between the request path and the publisher.
     pub capture_queue: usize,
+    /// Body bytes that queue may hold (captures beyond it are dropped and counted).
+    pub capture_queue_bytes: usize,
+    /// Niceness of the capture thread: 19 (default) uses spare CPU only, so a saturated tap sheds
+    /// captures instead of slowing clients; 0 competes with forwarding as an equal.
+    pub capture_nice: i32,
     /// Request headers whose values become tags of the capture.
     pub tag_headers: Vec<String>,
     /// Remove the tag headers before forwarding (the upstream never sees them).
@@ -213,6 +218,8 @@ impl Default for TapConfig {
             sample: SampleConfig::default(),
             max_capture_bytes: 1024 * 1024,
             capture_queue: 10_000,
+            capture_queue_bytes: 64 * 1024 * 1024,
+            capture_nice: 19,
             tag_headers: vec!["x-shadowtap-team".into(), "x-shadowtap-feature".into()],
             strip_tag_headers: false,
             redact_headers: Vec::new(),

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -179,13 +180,26 @@ fn captured(o: &TeeOutcome) -> CapturedBody {
 #[derive(Clone)]
 pub struct CaptureQueue {
     tx: mpsc::Sender<RawCapture>,
+    /// Body bytes queued and not yet taken by the capture thread.
+    queued_bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
     metrics: Metrics,
 }
 
+impl RawCapture {
+    /// Body bytes this capture holds (what the queue's byte budget counts).
+    fn size(&self) -> usize {
+        self.response.bytes.len() + self.request.as_ref().map_or(0, |r| r.bytes.len())
+    }
+}
+
 impl CaptureQueue {
-    /// Enqueue a capture or drop and count it.
+    /// Enqueue a capture or drop and count it: the queue is bounded in entries and in body bytes.
     pub fn offer(&self, raw: RawCapture) {
-        if self.tx.try_send(raw).is_err() {
+        let size = raw.size();
+        let before = self.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        if before + size > self.max_bytes || self.tx.try_send(raw).is_err() {
+            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
             self.metrics
                 .captures_dropped
                 .with_label_values(&["tap_queue_full"])
@@ -194,68 +208,126 @@ impl CaptureQueue {
     }
 }
 
-/// Create the queue and the task draining it into the publisher. The task ends when every
-/// [`CaptureQueue`] handle is dropped.
+/// Where the capture thread's CPU comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct CaptureLimits {
+    /// Entries the queue holds.
+    pub capacity: usize,
+    /// Body bytes the queue holds.
+    pub max_bytes: usize,
+    /// Niceness of the capture thread: 0 competes with forwarding as an equal; 19 runs on spare
+    /// CPU only, so a saturated tap sheds captures (dropped, counted) instead of slowing clients.
+    pub nice: i32,
+}
+
+/// Lower the calling thread's scheduling priority (Linux: per-thread niceness). Best effort.
+fn lower_thread_priority(nice: i32) {
+    if nice <= 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain syscalls on the calling thread's id; no memory is shared.
+        let rc = unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, nice.min(19))
+        };
+        if rc != 0 {
+            tracing::debug!(nice, "could not lower the capture thread's priority");
+        }
+    }
+}
+
+/// Create the queue and the thread draining it into the publisher (parse, sample by body,
+/// redact, encode, publish). The thread ends when every [`CaptureQueue`] handle is dropped; the
+/// returned task completes then.
 pub fn spawn_capture_task(
-    capacity: usize,
+    limits: CaptureLimits,
     rules: CaptureRules,
     policy: CapturePolicy,
     publisher: Arc<dyn CapturePublisher>,
     metrics: Metrics,
 ) -> (CaptureQueue, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<RawCapture>(capacity);
+    let (tx, mut rx) = mpsc::channel::<RawCapture>(limits.capacity);
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
     let queue = CaptureQueue {
         tx,
+        queued_bytes: queued_bytes.clone(),
+        max_bytes: limits.max_bytes,
         metrics: metrics.clone(),
     };
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("shadowtap-capture".into())
+        .spawn(move || {
+            lower_thread_priority(limits.nice);
+            while let Some(raw) = rx.blocking_recv() {
+                queued_bytes.fetch_sub(raw.size(), Ordering::Relaxed);
+                capture_one(raw, &rules, &policy, publisher.as_ref(), &metrics);
+            }
+            let _ = done_tx.send(());
+        });
+    if let Err(e) = spawned {
+        // The queue's receiver is gone with the closure: every offer drops and counts.
+        tracing::error!(error = %e, "cannot start the capture thread; captures will be dropped");
+    }
     let task = tokio::spawn(async move {
-        while let Some(raw) = rx.recv().await {
-            let by_body = raw.decide_sample_by_body;
-            let mut exchange = parse_exchange(raw, &rules);
-            if !policy.model_allowed(exchange.model.as_deref()) {
-                metrics
-                    .captures_skipped
-                    .with_label_values(&["model_excluded"])
-                    .inc();
-                continue;
-            }
-            if by_body && !policy.sampled_by_body(exchange.request.json()) {
-                metrics
-                    .captures_skipped
-                    .with_label_values(&["sampled_out"])
-                    .inc();
-                continue;
-            }
-            for (kind, n) in redact_exchange(&mut exchange, &rules.redactor) {
-                metrics.redactions.with_label_values(&[&kind]).inc_by(n);
-            }
-            if exchange.request.truncated || exchange.response.truncated {
-                metrics.captures_truncated.inc();
-            }
-            let payload = match envelope::encode(&exchange) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::warn!(exchange_id = %exchange.id, error = %e, "capture encoding failed");
-                    metrics
-                        .captures_dropped
-                        .with_label_values(&["encode"])
-                        .inc();
-                    continue;
-                }
-            };
-            match publisher.try_publish(&exchange.id.to_string(), payload) {
-                Ok(()) => metrics.captures_published.inc(),
-                Err(e) => {
-                    tracing::debug!(exchange_id = %exchange.id, error = %e, "capture dropped");
-                    metrics
-                        .captures_dropped
-                        .with_label_values(&[e.reason()])
-                        .inc();
-                }
-            }
-        }
+        let _ = done_rx.await;
     });
     (queue, task)
+}
+
+/// Turn one raw capture into a published exchange (or a counted skip or drop).
+fn capture_one(
+    raw: RawCapture,
+    rules: &CaptureRules,
+    policy: &CapturePolicy,
+    publisher: &dyn CapturePublisher,
+    metrics: &Metrics,
+) {
+    let by_body = raw.decide_sample_by_body;
+    let mut exchange = parse_exchange(raw, rules);
+    if !policy.model_allowed(exchange.model.as_deref()) {
+        metrics
+            .captures_skipped
+            .with_label_values(&["model_excluded"])
+            .inc();
+        return;
+    }
+    if by_body && !policy.sampled_by_body(exchange.request.json()) {
+        metrics
+            .captures_skipped
+            .with_label_values(&["sampled_out"])
+            .inc();
+        return;
+    }
+    for (kind, n) in redact_exchange(&mut exchange, &rules.redactor) {
+        metrics.redactions.with_label_values(&[&kind]).inc_by(n);
+    }
+    if exchange.request.truncated || exchange.response.truncated {
+        metrics.captures_truncated.inc();
+    }
+    let payload = match envelope::encode(&exchange) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(exchange_id = %exchange.id, error = %e, "capture encoding failed");
+            metrics
+                .captures_dropped
+                .with_label_values(&["encode"])
+                .inc();
+            return;
+        }
+    };
+    match publisher.try_publish(&exchange.id.to_string(), payload) {
+        Ok(()) => metrics.captures_published.inc(),
+        Err(e) => {
+            tracing::debug!(exchange_id = %exchange.id, error = %e, "capture dropped");
+            metrics
+                .captures_dropped
+                .with_label_values(&[e.reason()])
+                .inc();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -404,5 +476,64 @@ data: [DONE]\n\n";
         let ex = build_exchange(r, &rules());
         assert!(ex.request.truncated);
         assert!(matches!(ex.request.content, BodyContent::Text(_)));
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_body_bytes_and_drops_are_counted() {
+        let metrics = Metrics::new();
+        let (tx, mut rx) = mpsc::channel(100);
+        let body = br#"{"messages":[{"role":"user","content":"0123456789012345678901234567890123456789"}]}"#;
+        let one = raw(&[], body).size();
+        let queue = CaptureQueue {
+            tx,
+            queued_bytes: Arc::new(AtomicUsize::new(0)),
+            max_bytes: one * 2,
+            metrics: metrics.clone(),
+        };
+        for _ in 0..3 {
+            queue.offer(raw(&[], body));
+        }
+        let dropped = || {
+            metrics
+                .captures_dropped
+                .with_label_values(&["tap_queue_full"])
+                .get()
+        };
+        assert_eq!(dropped(), 1, "the third capture exceeds the byte budget");
+        assert_eq!(queue.queued_bytes.load(Ordering::Relaxed), one * 2);
+        // Taking one frees its bytes (the capture thread does this) and makes room again.
+        let taken = rx.try_recv().unwrap();
+        queue
+            .queued_bytes
+            .fetch_sub(taken.size(), Ordering::Relaxed);
+        queue.offer(raw(&[], body));
+        assert_eq!(dropped(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_capture_thread_publishes_and_ends_with_the_last_handle() {
+        let metrics = Metrics::new();
+        let (publisher, mut source) = crate::bus::memory::channel(16);
+        let limits = CaptureLimits {
+            capacity: 8,
+            max_bytes: 1 << 20,
+            nice: 19,
+        };
+        let policy = CapturePolicy::new(&crate::config::TapConfig::default()).unwrap();
+        let (queue, task) = spawn_capture_task(
+            limits,
+            rules(),
+            policy,
+            Arc::new(publisher),
+            metrics.clone(),
+        );
+        queue.offer(raw(&[], br#"{"model":"gpt-4o-mini","messages":[]}"#));
+        drop(queue);
+        tokio::time::timeout(std::time::Duration::from_secs(10), task)
+            .await
+            .expect("the thread ends once the queue handle is gone")
+            .unwrap();
+        assert_eq!(metrics.captures_published.get(), 1);
+        assert!(source.next().await.is_some());
     }
 }

@@ -129,6 +129,9 @@ pub fn test_config(
     config.tap.listen = ([127, 0, 0, 1], 0).into();
     config.ui.listen = ([127, 0, 0, 1], 0).into();
     config.tap.upstream = production.base_url();
+    // Tests share two cores with many parallel tests: capture at normal priority keeps their
+    // timing deterministic (the background-priority default is measured by scripts/bench-tap.sh).
+    config.tap.capture_nice = 0;
     // Parallel tests must not share the default embedded index folder: tests that want the
     // index turn it on with their own folder (tests/api/index.rs).
     config.index.backend = shadowtap::config::IndexBackend::Off;
