@@ -26,13 +26,15 @@ kafka_up() {
   (exec 3<>"/dev/tcp/${KAFKA_ADDR%:*}/${KAFKA_ADDR#*:}") 2>/dev/null
 }
 
-# Start the broker in the background unless one already answers on $KAFKA_ADDR.
+# Start the broker in the background unless one already answers on $KAFKA_ADDR. Exports
+# SHADOWTAP_TEST_TANSU (the fault suite starts and kills brokers of its own).
 start_kafka() {
+  ensure_tansu
+  export SHADOWTAP_TEST_TANSU="$TANSU_BIN"
   if kafka_up; then
     log "Kafka broker already listening on $KAFKA_ADDR"
     return
   fi
-  ensure_tansu
   local dir="$SHADOWTAP_CACHE/kafka"
   mkdir -p "$dir"
   log "starting tansu on $KAFKA_ADDR (data in $dir)"

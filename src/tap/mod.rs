@@ -91,6 +91,37 @@ impl Tap {
     }
 }
 
+/// Notes when the client's request body fails, so the resulting upstream error is answered as the
+/// client's (400), not the upstream's (502).
+struct WatchBody {
+    inner: Body,
+    failed: Arc<AtomicBool>,
+}
+
+impl http_body::Body for WatchBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Err(_))) = &polled {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// The tap's router: health, readiness and metrics, everything else proxied.
 pub fn router(tap: Arc<Tap>) -> Router {
     Router::new()
@@ -168,6 +199,11 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         }
     };
     let request_slot = Arc::new(Mutex::new(None));
+    let body_failed = Arc::new(AtomicBool::new(false));
+    let body = Body::new(WatchBody {
+        inner: body,
+        failed: body_failed.clone(),
+    });
     let body = if capture {
         let slot = request_slot.clone();
         Body::new(TeeBody::new(body, tap.max_capture_bytes, move |o| {
@@ -202,6 +238,16 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         .observe(started.elapsed().as_secs_f64());
     let response = match sent {
         Ok(Ok(response)) => response,
+        Ok(Err(e)) if body_failed.load(Ordering::Relaxed) => {
+            // The client's own body broke (bad chunked framing, reset): its fault, not the upstream's.
+            tracing::debug!(error = %e, path = %path, "client request body unreadable");
+            tap.metrics
+                .tap_requests
+                .with_label_values(&[&route_label, "400"])
+                .inc();
+            let msg = "shadowtap: the request body could not be read (malformed or interrupted)";
+            return gateway_error(StatusCode::BAD_REQUEST, msg, "invalid_request_body");
+        }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, path = %path, "upstream request failed");
             tap.metrics
