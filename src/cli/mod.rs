@@ -44,6 +44,8 @@ pub enum Command {
     Migrate,
     /// Run the whole pipeline with built-in fake providers and demo traffic (needs only PostgreSQL).
     Demo(DemoArgs),
+    /// Serve one of the demo's fake OpenAI-compatible providers (for trying the tap, benchmarks, soaks).
+    FakeProvider(FakeProviderArgs),
     /// Compare two responses from files (exit 0: no regression, 1: regression or incompatible, 2: error).
     Diff(diff::DiffArgs),
     /// Corpora: import a JSONL file, export captured traffic, list corpora and runs.
@@ -151,6 +153,16 @@ pub struct DemoArgs {
     /// Address of the demo's dashboard.
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub ui_listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct FakeProviderArgs {
+    /// How it answers the demo prompts: production (reference), faithful or regressing.
+    #[arg(long, default_value = "production", value_parser = ["production", "faithful", "regressing"])]
+    pub persona: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub listen: SocketAddr,
 }
 
 /// Grace period for in-flight work on shutdown.
@@ -288,6 +300,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 "migrations applied to {}",
                 app::describe_database_url(config.database.url.as_deref().unwrap_or_default())
             );
+            Ok(0)
+        }
+        Command::FakeProvider(args) => {
+            let persona = match args.persona.as_str() {
+                "faithful" => crate::demo::scenarios::Persona::Faithful,
+                "regressing" => crate::demo::scenarios::Persona::Regressing,
+                _ => crate::demo::scenarios::Persona::Production,
+            };
+            let provider = crate::demo::fake::FakeProvider::spawn_on(args.listen, persona)
+                .await
+                .with_context(|| format!("cannot listen on {}", args.listen))?;
+            tracing::info!(addr = %provider.addr, persona = %args.persona, "fake provider listening; base_url http://{}/v1", provider.addr);
+            crate::shutdown::signal().await;
             Ok(0)
         }
         Command::Demo(args) => {

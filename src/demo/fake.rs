@@ -46,7 +46,12 @@ struct Shared {
 impl FakeProvider {
     /// Start a fake provider on `127.0.0.1:0`.
     pub async fn spawn(persona: Persona) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::spawn_on(SocketAddr::from(([127, 0, 0, 1], 0)), persona).await
+    }
+
+    /// Start a fake provider on `addr`.
+    pub async fn spawn_on(addr: SocketAddr, persona: Persona) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             persona,
