@@ -111,7 +111,7 @@ async fn replay_inner(
         }
         None => args.candidate.clone(),
     };
-    let candidate = run::candidate(config, env, &name)?;
+    let mut candidate = run::candidate(config, env, &name)?;
     let baseline = Baseline::parse(&args.baseline);
     if baseline == Baseline::Candidate(name.clone()) {
         return usage("--baseline names the candidate itself; compare it with production, expected answers or another candidate");
@@ -126,6 +126,13 @@ async fn replay_inner(
         },
     };
     let store = app::connect_store(config).await?;
+    // The candidate's daily budget counts what live replays and earlier runs spent today (UTC).
+    let midnight = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
+    candidate.set_spent_today(store.spend_since(&name, midnight).await?);
     let corpus_name = if Path::new(&args.corpus).is_file() {
         let a = ImportArgs {
             file: PathBuf::from(&args.corpus),
@@ -253,6 +260,13 @@ async fn replay_inner(
     );
     if outcome.interrupted {
         eprintln!("interrupted: re-run the same command to resume run {run_id}");
+        return Ok(1);
+    }
+    if outcome.budget_exhausted {
+        eprintln!(
+            "paused: candidate {name} reached its daily budget (daily_budget_usd, UTC day); re-run the same \
+             command tomorrow or with a higher budget to resume run {run_id}"
+        );
         return Ok(1);
     }
     if outcome.failed > 0 {

@@ -7,7 +7,7 @@
 //! marked done only after everything is stored. Re-running the same command skips done items.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -21,7 +21,7 @@ use crate::config::ConfigError;
 use crate::diff::rules::Rule;
 use crate::diff::semantic::Semantic;
 use crate::diff::{self, CandidateSide, DiffInput};
-use crate::domain::{ErrorClass, ExchangeId, ReplayResult, Verdict};
+use crate::domain::{ErrorClass, ExchangeId, Verdict};
 use crate::http_client::HttpClient;
 use crate::replay::{self, Candidate};
 use crate::store::{PendingItem, Store, StoreError};
@@ -49,6 +49,9 @@ pub struct RunOutcome {
     pub verdicts: BTreeMap<Verdict, usize>,
     /// Stopped by Ctrl-C before the end.
     pub interrupted: bool,
+    /// The candidate's daily budget ran out: the remaining items stay pending (nothing is paid
+    /// beyond the cap but the requests already in flight).
+    pub budget_exhausted: bool,
 }
 
 /// Progress callbacks (the CLI draws an indicatif bar).
@@ -138,8 +141,9 @@ impl Runner {
         let width = self.width.max(1);
         let mut outcome = RunOutcome::default();
         let failed = AtomicUsize::new(0);
+        let over_budget = AtomicBool::new(false);
         let mut stream = futures_util::stream::iter(pending.iter())
-            .map(|item| self.item(run_id, item, corpus_checks, &rules, &failed))
+            .map(|item| self.item(run_id, item, corpus_checks, &rules, &failed, &over_budget))
             .buffer_unordered(width);
         loop {
             tokio::select! {
@@ -165,6 +169,7 @@ impl Runner {
         }
         drop(stream);
         outcome.failed = failed.load(Ordering::Relaxed);
+        outcome.budget_exhausted = over_budget.load(Ordering::Relaxed);
         if !outcome.interrupted {
             self.store.finish_run(run_id).await?;
         }
@@ -179,6 +184,7 @@ impl Runner {
         corpus_checks: &[CheckSpec],
         rules: &[Rule],
         failed: &AtomicUsize,
+        over_budget: &AtomicBool,
     ) -> Result<Option<Verdict>, StoreError> {
         let Some(request) = &item.request else {
             self.store
@@ -270,7 +276,10 @@ impl Runner {
             }
         };
         // 2. The candidate's answer (reused if an interrupted attempt stored it).
-        let answer = self.candidate_answer(id, path, request, &reference).await?;
+        let Some(answer) = self.candidate_answer(id, path, request, &reference).await? else {
+            over_budget.store(true, Ordering::Relaxed);
+            return Ok(None);
+        };
         // 3. The diff, like the workers'.
         let input = DiffInput {
             request: Some(request),
@@ -338,11 +347,11 @@ impl Runner {
         path: &str,
         request: &Value,
         reference: &Value,
-    ) -> Result<CandidateAnswer, StoreError> {
+    ) -> Result<Option<CandidateAnswer>, StoreError> {
         let name = self.candidate.name.as_str();
         if let Some(existing) = self.store.find_replay(id.as_uuid(), name).await? {
             let (latency_ms, tokens, cost_usd) = self.store.replay_usage(existing.id).await?;
-            return Ok(CandidateAnswer {
+            return Ok(Some(CandidateAnswer {
                 replay_id: existing.id,
                 answer: existing.response.filter(|_| existing.response_is_json),
                 failure: existing
@@ -353,10 +362,10 @@ impl Runner {
                 latency_ms,
                 completion_tokens: tokens.map(|t| t.max(0) as u32),
                 cost_usd: cost_usd.filter(|_| self.candidate_priced),
-            });
+            }));
         }
         let ex = exchange_for(id, path, request, Some(reference), BTreeMap::new());
-        let r: ReplayResult = replay::replay_request(
+        let Some(r) = replay::replay_within_budget(
             &self.http,
             &self.metrics,
             &self.candidate,
@@ -364,9 +373,12 @@ impl Runner {
             request,
             Some(reference),
         )
-        .await;
+        .await
+        else {
+            return Ok(None);
+        };
         let replay_id = self.store.insert_replay(&r).await?;
-        Ok(CandidateAnswer {
+        Ok(Some(CandidateAnswer {
             replay_id,
             answer: r.response.as_ref().and_then(|b| b.json().cloned()),
             failure: r
@@ -375,6 +387,6 @@ impl Runner {
             latency_ms: r.latency_ms,
             completion_tokens: r.completion_tokens,
             cost_usd: r.cost_usd.filter(|_| self.candidate_priced),
-        })
+        }))
     }
 }

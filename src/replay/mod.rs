@@ -384,13 +384,16 @@ impl Worker {
             self.skip(c, "share");
             return Ok(None);
         }
-        if !c.budget.allows(chrono::Utc::now()) {
+        let within = if c.budget.allows(chrono::Utc::now()) {
+            replay_within_budget(&self.http, &self.metrics, c, ex, request, Some(production)).await
+        } else {
+            None
+        };
+        let Some(result) = within else {
             self.skip(c, "budget");
             tracing::warn!(candidate = %c.name, "daily budget exhausted; not replaying until tomorrow (UTC)");
             return Ok(None);
-        }
-        let result =
-            replay_request(&self.http, &self.metrics, c, ex, request, Some(production)).await;
+        };
         let outcome = result.error_class.map_or("ok", |e| e.as_str());
         self.metrics
             .replays
@@ -461,6 +464,33 @@ pub async fn replay_request(
     request: &Value,
     production: Option<&Value>,
 ) -> ReplayResult {
+    replay_inner(http, metrics, c, ex, request, production, false)
+        .await
+        .expect("no budget check, always a result")
+}
+
+/// [`replay_request`], unless the candidate's daily budget is spent once a concurrency slot is
+/// free (checked then, so requests queued behind the slots do not all slip past the cap).
+pub async fn replay_within_budget(
+    http: &HttpClient,
+    metrics: &Metrics,
+    c: &Candidate,
+    ex: &Exchange,
+    request: &Value,
+    production: Option<&Value>,
+) -> Option<ReplayResult> {
+    replay_inner(http, metrics, c, ex, request, production, true).await
+}
+
+async fn replay_inner(
+    http: &HttpClient,
+    metrics: &Metrics,
+    c: &Candidate,
+    ex: &Exchange,
+    request: &Value,
+    production: Option<&Value>,
+    enforce_budget: bool,
+) -> Option<ReplayResult> {
     let stream = c.streams(ex.streamed);
     let body = c.adapt_request(request, stream);
     let production_completion = production
@@ -473,6 +503,9 @@ pub async fn replay_request(
         .acquire()
         .await
         .expect("candidate semaphore is never closed");
+    if enforce_budget && !c.budget.allows(chrono::Utc::now()) {
+        return None;
+    }
     metrics.replays_in_flight.inc();
     let mut attempts = 0;
     let out = loop {
@@ -534,7 +567,7 @@ pub async fn replay_request(
             .with_label_values(&[c.name.as_str()])
             .set(today);
     }
-    ReplayResult {
+    Some(ReplayResult {
         exchange_id: ex.id,
         candidate: c.name.clone(),
         request: body,
@@ -550,5 +583,5 @@ pub async fn replay_request(
         prompt_tokens,
         completion_tokens,
         cost_usd,
-    }
+    })
 }

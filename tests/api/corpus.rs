@@ -495,6 +495,91 @@ async fn an_interrupted_run_resumes_with_only_what_is_missing() {
     assert_eq!((code, out.trim()), (0, "2"));
 }
 
+#[tokio::test]
+async fn a_run_pauses_at_the_candidates_daily_budget_and_resumes_without_paying_twice() {
+    let capped = FakeProvider::spawn(Persona::Faithful).await.unwrap();
+    // A dollar per prompt token: each answer costs tens of dollars, the cap allows a few.
+    let extra = format!(
+        "[[candidates]]\nname = \"capped\"\nbase_url = \"{}\"\nconcurrency = 1\n\
+         input_price_per_mtok = 1000000.0\ndaily_budget_usd = 50.0\n",
+        capped.base_url()
+    );
+    let (env, _) = Env::new(&extra).await;
+    std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
+    assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).await.0, 0);
+    let args = [
+        "replay",
+        "--corpus",
+        "golden",
+        "--candidate",
+        "capped",
+        "--no-semantic",
+    ];
+
+    let (code, _, err) = env.run(&args).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("paused: candidate capped reached its daily budget"),
+        "{err}"
+    );
+    let paid = capped.calls();
+    let spent: f64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(cost_usd), 0) FROM replays WHERE candidate = 'capped'",
+    )
+    .fetch_one(env.store.pool())
+    .await
+    .unwrap();
+    let pending = count(
+        &env.store,
+        "SELECT count(*) FROM run_items WHERE status = 'pending'",
+    )
+    .await;
+    println!("paused after {paid} paid answers, {spent:.2} USD spent, {pending} items pending");
+    assert!(paid >= 1 && paid < 10, "stopped at the cap: {paid} calls");
+    assert!(pending > 0);
+    assert_eq!(
+        count(
+            &env.store,
+            "SELECT count(*) FROM runs WHERE status = 'done'"
+        )
+        .await,
+        0
+    );
+    // Only requests already in flight when the cap was reached may go past it (one here).
+    let per_answer = spent / paid as f64;
+    assert!(spent < 50.0 + per_answer + 1e-6, "{spent} spent");
+
+    // The same command still refuses today: the spend is read back from the database.
+    let (code, _, err) = env.run(&args).await;
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(capped.calls(), paid, "nothing more paid after the cap");
+
+    // A higher budget resumes the same run and pays only for what is missing.
+    let mut cmd = env.command(&args);
+    cmd.env("SHADOWTAP_CANDIDATES__2__DAILY_BUDGET_USD", "0");
+    let out = cmd.output().await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "1",
+        "the same run"
+    );
+    assert_eq!(capped.calls(), 10, "each item paid once");
+    assert_eq!(
+        count(
+            &env.store,
+            "SELECT count(*) FROM runs WHERE status = 'done'"
+        )
+        .await,
+        1
+    );
+}
+
 /// A judge provider that always answers `{"score": 2, ...}` and counts its calls.
 async fn spawn_judge() -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
     use std::sync::atomic::{AtomicU64, Ordering};
