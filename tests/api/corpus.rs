@@ -535,7 +535,7 @@ async fn a_run_pauses_at_the_candidates_daily_budget_and_resumes_without_paying_
     )
     .await;
     println!("paused after {paid} paid answers, {spent:.2} USD spent, {pending} items pending");
-    assert!(paid >= 1 && paid < 10, "stopped at the cap: {paid} calls");
+    assert!((1..10).contains(&paid), "stopped at the cap: {paid} calls");
     assert!(pending > 0);
     assert_eq!(
         count(
