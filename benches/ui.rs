@@ -185,6 +185,7 @@ async fn main() -> anyhow::Result<()> {
         auth: Auth::new(TOKEN.to_owned(), Duration::from_secs(3600), false),
         production_prices: (0.15, 0.60),
         index: None,
+        daily_budgets: Default::default(),
     });
     let router = ui::router(state);
     println!(

@@ -338,6 +338,12 @@ impl Application {
                     config.control.output_price_per_mtok,
                 ),
                 index: index.clone(),
+                daily_budgets: config
+                    .candidates
+                    .iter()
+                    .filter(|c| c.daily_budget_usd > 0.0)
+                    .map(|c| (c.name.clone(), c.daily_budget_usd))
+                    .collect(),
             });
             let listener = bind(config.ui.listen).await?;
             app.ui_addr = Some(

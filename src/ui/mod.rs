@@ -35,6 +35,8 @@ pub struct UiState {
     pub production_prices: (f64, f64),
     /// The vector index (similar regressions, clusters, prompt drift), when `[index]` is on.
     pub index: Option<VectorIndex>,
+    /// Daily spend caps (USD) of the candidates that have one.
+    pub daily_budgets: std::collections::BTreeMap<String, f64>,
 }
 
 const CSS: &str = include_str!("../../static/app.css");

@@ -238,6 +238,7 @@ async fn index_embedded_similar_regressions_clusters_drift_and_restart() {
         auth: Auth::new(UI_TOKEN.into(), Duration::from_secs(3600), false),
         production_prices: (0.0, 0.0),
         index: Some(VectorIndex::new(index.backend().clone(), windows)),
+        daily_budgets: Default::default(),
     }));
     let drift = api(&router, "/api/drift").await;
     let route = &drift["drift"]["items"][0];

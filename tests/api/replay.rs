@@ -297,3 +297,50 @@ async fn requests_are_adapted_streamed_like_the_original_and_keys_never_stored()
         "the request actually sent is recorded"
     );
 }
+
+#[tokio::test]
+async fn a_spent_daily_budget_stops_replays_and_shows_on_the_dashboard() {
+    let app = crate::helpers::spawn_app_with(TestBus::Memory, |c| {
+        c.candidates.truncate(1); // faithful
+        c.candidates[0].input_price_per_mtok = 1_000_000.0; // a dollar per prompt token
+        c.candidates[0].daily_budget_usd = 30.0;
+    })
+    .await;
+    for i in 0..4 {
+        let body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": format!("budget {i}")}]});
+        assert_eq!(app.chat_through_tap(&body).await.0, 200);
+    }
+    let skipped = || {
+        app.app
+            .metrics()
+            .replays_skipped
+            .with_label_values(&["faithful", "budget"])
+            .get()
+    };
+    wait_until(
+        Duration::from_secs(30),
+        "every capture replayed or skipped",
+        || async {
+            count(&app.store, "SELECT count(*) FROM exchanges").await == 4
+                && count(&app.store, "SELECT count(*) FROM replays").await as u64 + skipped() == 4
+        },
+    )
+    .await;
+    let (replayed, calls) = (
+        count(&app.store, "SELECT count(*) FROM replays").await,
+        app.faithful.calls(),
+    );
+    println!("cap 30 USD: {replayed} replays paid, {} skipped", skipped());
+    assert!(
+        (1..4).contains(&replayed),
+        "the cap stopped replays: {replayed}"
+    );
+    assert_eq!(calls, replayed as u64, "a skipped replay costs nothing");
+    let (status, page) = app.ui_get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"budget-faithful\""),
+        "the dashboard says the budget is spent"
+    );
+    assert!(page.contains("replays paused until 00:00 UTC"));
+}

@@ -27,6 +27,7 @@ fn router(app: &TestApp, page_size: i64) -> Router {
         auth: Auth::new(UI_TOKEN.into(), Duration::from_secs(3600), false),
         production_prices: (0.15, 0.60),
         index: None,
+        daily_budgets: Default::default(),
     }))
 }
 

@@ -51,12 +51,34 @@ pub struct CandidateCard {
     pub cost_per_1k: (Option<f64>, Option<f64>),
     /// Projected monthly cost at the window's volume (candidate, production) in USD.
     pub monthly: (Option<f64>, Option<f64>),
+    /// Today's spend against the daily cap, when the candidate has one.
+    pub budget: Option<BudgetToday>,
     pub ready: bool,
     pub readiness: Vec<String>,
     #[serde(skip)]
     pub bar_svg: String,
     #[serde(skip)]
     pub daily_svg: String,
+}
+
+/// A candidate's spend of the current UTC day against its daily cap.
+#[derive(Debug, Serialize)]
+pub struct BudgetToday {
+    pub cap_usd: f64,
+    pub spent_usd: f64,
+    /// The cap is reached: workers skip this candidate until midnight UTC.
+    pub exhausted: bool,
+}
+
+impl BudgetToday {
+    /// "$spent of $cap" for the template.
+    pub fn text(&self) -> String {
+        format!(
+            "{} of {}",
+            CandidateCard::usd(&Some(self.spent_usd)),
+            CandidateCard::usd(&Some(self.cap_usd))
+        )
+    }
 }
 
 /// Noise measured by the control replay.
@@ -171,8 +193,23 @@ async fn build(state: &UiState, days: i32) -> Result<(Vec<CandidateCard>, NoiseF
         .rev()
         .map(|i| (today - chrono::Days::new(i as u64)).to_string())
         .collect();
+    let midnight = today
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc();
     let mut cards = Vec::new();
     for (name, counts) in per.iter().filter(|(n, _)| n.as_str() != CONTROL) {
+        let budget = match state.daily_budgets.get(name) {
+            Some(&cap_usd) => {
+                let spent_usd = state.store.spend_since(name, midnight).await?;
+                Some(BudgetToday {
+                    cap_usd,
+                    spent_usd,
+                    exhausted: spent_usd >= cap_usd,
+                })
+            }
+            None => None,
+        };
         let total: i64 = counts.values().sum();
         let performance = state.store.performance(name).await?;
         let price = |input: Option<i64>, output: Option<i64>, n: i64| {
@@ -220,6 +257,7 @@ async fn build(state: &UiState, days: i32) -> Result<(Vec<CandidateCard>, NoiseF
             cost_per_1k: (cand_per_1k, prod_per_1k),
             monthly: (monthly(cand_per_1k), monthly(prod_per_1k)),
             performance,
+            budget,
             ready: false,
             readiness: Vec::new(),
         };
