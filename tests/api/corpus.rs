@@ -371,6 +371,50 @@ async fn faithful_candidate_passes_the_gate_and_injected_regressions_fail_it() {
     let report: Value = serde_json::from_str(&json_out).unwrap();
     assert_eq!(report["stats"]["items"], 10);
     assert!(report["worst"].as_array().unwrap().len() >= 5);
+
+    // The UI filters diffs by run: each run's diffs, and only them.
+    let ui = shadowtap::ui::router(std::sync::Arc::new(shadowtap::ui::UiState {
+        store: env.store.clone(),
+        metrics: shadowtap::telemetry::Metrics::new(),
+        page_size: 50,
+        candidates: vec!["faithful".into(), "regressing".into()],
+        auth: shadowtap::ui::Auth::new(
+            crate::helpers::UI_TOKEN.into(),
+            Duration::from_secs(60),
+            false,
+        ),
+        production_prices: (0.0, 0.0),
+        index: None,
+        daily_budgets: Default::default(),
+    }));
+    for (run, candidate) in [(&faithful_run, "faithful"), (&regressing_run, "regressing")] {
+        let req = axum::http::Request::get(format!("/api/diffs?run={run}"))
+            .header(
+                "authorization",
+                format!("Bearer {}", crate::helpers::UI_TOKEN),
+            )
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(ui.clone(), req).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let page: Value = serde_json::from_slice(&bytes).unwrap();
+        let diffs = page["diffs"].as_array().unwrap();
+        let stored = count(
+            &env.store,
+            &format!("SELECT count(*) FROM diffs d JOIN exchanges e ON e.id = d.exchange_id WHERE e.run_id = {run} AND d.candidate = '{candidate}'"),
+        )
+        .await;
+        assert!(stored > 0);
+        assert_eq!(diffs.len() as i64, stored, "run {run}: {page}");
+        assert!(
+            diffs.iter().all(|d| d["candidate"] == candidate),
+            "run {run} shows only {candidate}: {page}"
+        );
+    }
 }
 
 #[tokio::test]
