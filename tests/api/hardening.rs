@@ -1,4 +1,4 @@
-//! Data protection: no secret reaches Postgres, Kafka or the logs (at any level); captured bodies
+//! Data protection: no secret reaches Postgres, Kafka, the vector index or the logs (at any level); captured bodies
 //! expire; the redaction audit command; re-scoring stored diffs.
 
 use std::process::{Command, Stdio};
@@ -19,7 +19,7 @@ const CANDIDATE_KEY: &str = "sk-candidate-Secret-9f8e7d6c5b4a3210";
 const BODY_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 
 #[tokio::test]
-async fn no_secret_in_postgres_kafka_or_trace_logs() {
+async fn no_secret_in_postgres_kafka_qdrant_or_trace_logs() {
     let db = TestDb::new().await;
     let kafka = fresh_kafka(2).await;
     let production = FakeProvider::spawn(Persona::Production).await.unwrap();
@@ -33,6 +33,10 @@ async fn no_secret_in_postgres_kafka_or_trace_logs() {
         uuid::Uuid::new_v4().simple()
     ));
     let log = std::fs::File::create(&log_path).unwrap();
+    let index_dir = std::env::temp_dir().join(format!(
+        "shadowtap-secrets-index-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     let mut child = Command::new(env!("CARGO_BIN_EXE_shadowtap"))
         .args([
             "serve",
@@ -51,7 +55,10 @@ async fn no_secret_in_postgres_kafka_or_trace_logs() {
         ])
         .env("DATABASE_URL", &db.url)
         .env("SHADOWTAP_BUS__KAFKA__BROKERS", &kafka.brokers)
-        .env("SHADOWTAP_INDEX__BACKEND", "off") // not the user's default index folder
+        // The vector index on, in a folder of its own: its payloads are scanned too.
+        .env("SHADOWTAP_INDEX__BACKEND", "embedded")
+        .env("SHADOWTAP_INDEX__DIR", &index_dir)
+        .env("SHADOWTAP_INDEX__FLUSH_SECS", "0.2")
         .env("SHADOWTAP_BUS__KAFKA__TOPIC", &kafka.topic)
         .env("SHADOWTAP_BUS__KAFKA__GROUP", &kafka.group)
         .env("SHADOWTAP_CANDIDATES__0__NAME", "c")
@@ -135,6 +142,35 @@ async fn no_secret_in_postgres_kafka_or_trace_logs() {
     let _ = std::fs::remove_file(&log_path);
     assert!(logs.lines().count() > 20, "trace logging was on");
 
+    // Qdrant payloads: open the index folder the process released and read every point.
+    let config = shadowtap::config::IndexConfig {
+        backend: shadowtap::config::IndexBackend::Embedded,
+        dir: Some(index_dir.clone()),
+        flush_secs: 0.2,
+        ..Default::default()
+    };
+    let env = std::collections::BTreeMap::<String, String>::new();
+    let index = shadowtap::index::VectorIndex::open(&config, &env)
+        .await
+        .unwrap()
+        .expect("embedded index");
+    let mut payloads = Vec::new();
+    for collection in [
+        shadowtap::index::Collection::Prompts,
+        shadowtap::index::Collection::Regressions,
+    ] {
+        for record in index.recent(collection, None, 1000).await.unwrap() {
+            payloads.push(serde_json::Value::Object(record.payload).to_string());
+        }
+    }
+    drop(index);
+    let _ = std::fs::remove_dir_all(&index_dir);
+    assert!(
+        payloads.len() >= 4,
+        "every prompt was indexed: {} points",
+        payloads.len()
+    );
+
     let mut database = String::new();
     for table in ["exchanges", "replays", "diffs", "dead_letters"] {
         let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
@@ -150,12 +186,17 @@ async fn no_secret_in_postgres_kafka_or_trace_logs() {
             "{secret} in Kafka"
         );
         assert!(!logs.contains(secret), "{secret} in the logs");
+        assert!(
+            !payloads.iter().any(|p| p.contains(secret)),
+            "{secret} in Qdrant payloads"
+        );
     }
     println!(
-        "scanned {} bytes of rows, {} Kafka messages, {} log lines: no secret",
+        "scanned {} bytes of rows, {} Kafka messages, {} log lines, {} index payloads: no secret",
         database.len(),
         messages.len(),
-        logs.lines().count()
+        logs.lines().count(),
+        payloads.len()
     );
 }
 
