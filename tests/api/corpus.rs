@@ -75,6 +75,14 @@ impl Env {
         (env, urls)
     }
 
+    /// An environment with the golden corpus (`corpus_file()`) imported as `golden`.
+    async fn with_golden(extra: &str) -> Self {
+        let (env, _) = Self::new(extra).await;
+        std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
+        assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).await.0, 0);
+        env
+    }
+
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_shadowtap"));
         cmd.args(args)
@@ -473,9 +481,7 @@ async fn an_interrupted_run_resumes_with_only_what_is_missing() {
         "[[candidates]]\nname = \"slow\"\nbase_url = \"{}\"\nmodel = \"slow-300\"\nconcurrency = 1\n",
         slow.base_url()
     );
-    let (env, _) = Env::new(&extra).await;
-    std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
-    assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).await.0, 0);
+    let env = Env::with_golden(&extra).await;
 
     let args = [
         "replay",
@@ -548,9 +554,7 @@ async fn a_run_pauses_at_the_candidates_daily_budget_and_resumes_without_paying_
          input_price_per_mtok = 1000000.0\ndaily_budget_usd = 50.0\n",
         capped.base_url()
     );
-    let (env, _) = Env::new(&extra).await;
-    std::fs::write(env.dir.join("golden.jsonl"), corpus_file()).unwrap();
-    assert_eq!(env.run(&["corpus", "import", "golden.jsonl"]).await.0, 0);
+    let env = Env::with_golden(&extra).await;
     let args = [
         "replay",
         "--corpus",
