@@ -6,6 +6,7 @@
 #
 # Usage: scripts/soak.sh
 #   SOAK_SECS=900   measured seconds (after SOAK_WARMUP=60)    SOAK_RATE=300  requests per second
+#   SOAK_INDEX=embedded|off  the worker's vector index (embedded: in a scratch folder, size reported)
 # Needs ports 127.0.0.1:18180-18184 and the local PostgreSQL (a scratch database is created).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -39,6 +40,8 @@ export SHADOWTAP_BUS__KAFKA__TOPIC="shadowtap.soak.$(date +%s)"
 export SHADOWTAP_BUS__KAFKA__GROUP="$SHADOWTAP_BUS__KAFKA__TOPIC"
 export SHADOWTAP_BUS__KAFKA__BROKERS="$KAFKA_ADDR"
 export SHADOWTAP_LOG="${SHADOWTAP_LOG:-warn}"
+export SHADOWTAP_INDEX__BACKEND="${SOAK_INDEX:-embedded}"
+export SHADOWTAP_INDEX__DIR="$WORK/index" # never the user's default index folder
 
 start() { # name, args...
   local name="$1"; shift
@@ -61,10 +64,11 @@ start worker "$BIN/shadowtap" worker --bus kafka --admin-listen "127.0.0.1:$P_AD
 for p in $P_PROD $P_FAITHFUL $P_REGRESSING $P_TAP $P_ADMIN; do wait_port "$p"; done
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+anon_kib() { awk '/^RssAnon/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 TANSU_PID="$(pgrep -f "$TANSU_BIN broker" | head -1 || true)"
 sample_rss() { # label
-  printf '%s %s %s %s\n' "$1" "$(rss_kib "$PID_tap")" "$(rss_kib "$PID_worker")" \
-    "$( [ -n "$TANSU_PID" ] && rss_kib "$TANSU_PID" || echo 0)" >>"$WORK/rss.txt"
+  printf '%s %s %s %s %s\n' "$1" "$(rss_kib "$PID_tap")" "$(rss_kib "$PID_worker")" \
+    "$( [ -n "$TANSU_PID" ] && rss_kib "$TANSU_PID" || echo 0)" "$(anon_kib "$PID_worker")" >>"$WORK/rss.txt"
 }
 
 cat >"$WORK/body.json" <<'JSON'
@@ -99,8 +103,9 @@ errors_first="$(q "SELECT count(*) FROM replays r JOIN exchanges e ON e.id = r.e
 errors_second="$(q "SELECT count(*) FROM replays r JOIN exchanges e ON e.id = r.exchange_id WHERE r.error_class IS NOT NULL AND e.captured_at >= $MID")"
 dead="$(q "SELECT count(*) FROM dead_letters")"
 dropped="$(curl -s "http://127.0.0.1:$P_TAP/metrics" | awk '/^shadowtap_captures_dropped_total[{ ]/ {s+=$2} END {print s+0}')"
-read -r first_label tap_start worker_start tansu_start < <(sed -n "$((WARMUP / 10 + 1))p" "$WORK/rss.txt")
-read -r last_label tap_end worker_end tansu_end < <(tail -1 "$WORK/rss.txt")
+read -r first_label tap_start worker_start tansu_start anon_start < <(sed -n "$((WARMUP / 10 + 1))p" "$WORK/rss.txt")
+read -r last_label tap_end worker_end tansu_end anon_end < <(tail -1 "$WORK/rss.txt")
+index_size="$(du -sh "$WORK/index" 2>/dev/null | cut -f1 || echo -)"
 peak() { awk -v c="$1" '{ if ($c > m) m = $c } END { print m+0 }' "$WORK/rss.txt"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 load="$(cat "$WORK/load.json")"
@@ -112,12 +117,14 @@ field() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]]
   echo "| process | RSS after warm-up | RSS at end | peak |"
   echo "|---|---|---|---|"
   echo "| tap | $(mib "$tap_start") MiB | $(mib "$tap_end") MiB | $(mib "$(peak 2)") MiB |"
-  echo "| worker | $(mib "$worker_start") MiB | $(mib "$worker_end") MiB | $(mib "$(peak 3)") MiB |"
+  echo "| worker (index $SHADOWTAP_INDEX__BACKEND) | $(mib "$worker_start") MiB | $(mib "$worker_end") MiB | $(mib "$(peak 3)") MiB |"
+  echo "| worker, anonymous memory only | $(mib "$anon_start") MiB | $(mib "$anon_end") MiB | $(mib "$(peak 5)") MiB |"
   [ -n "$TANSU_PID" ] && echo "| tansu (broker) | $(mib "$tansu_start") MiB | $(mib "$tansu_end") MiB | $(mib "$(peak 4)") MiB |"
   echo
   echo "- client: $(field requests) requests measured, $(field errors) errors, achieved $(field achieved_rps) rps, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms"
   echo "- captures: $exchanges stored, $dropped dropped; $diffs diffs; $dead dead letters"
   echo "- capture → diff lag: p50 ${lag_p50} s, p95 ${lag_p95} s, max ${lag_max} s"
   echo "- replay errors: $errors_first in the first half, $errors_second in the second half"
+  [ "$SHADOWTAP_INDEX__BACKEND" = "embedded" ] && echo "- vector index folder at the end: $index_size"
 } | tee "$OUT"
 log "written to $OUT"

@@ -194,16 +194,26 @@ impl RawCapture {
 }
 
 impl CaptureQueue {
+    /// Whether a capture offered now could be queued (entries and bytes both below their bounds).
+    pub fn has_room(&self) -> bool {
+        self.tx.capacity() > 0 && self.queued_bytes.load(Ordering::Relaxed) < self.max_bytes
+    }
+
+    /// Count a capture shed before it was built.
+    pub fn count_drop(&self) {
+        self.metrics
+            .captures_dropped
+            .with_label_values(&["tap_queue_full"])
+            .inc();
+    }
+
     /// Enqueue a capture or drop and count it: the queue is bounded in entries and in body bytes.
     pub fn offer(&self, raw: RawCapture) {
         let size = raw.size();
         let before = self.queued_bytes.fetch_add(size, Ordering::Relaxed);
         if before + size > self.max_bytes || self.tx.try_send(raw).is_err() {
             self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-            self.metrics
-                .captures_dropped
-                .with_label_values(&["tap_queue_full"])
-                .inc();
+            self.count_drop();
         }
     }
 }
@@ -500,12 +510,17 @@ data: [DONE]\n\n";
                 .get()
         };
         assert_eq!(dropped(), 1, "the third capture exceeds the byte budget");
+        assert!(
+            !queue.has_room(),
+            "full: the tap sheds before building a capture"
+        );
         assert_eq!(queue.queued_bytes.load(Ordering::Relaxed), one * 2);
         // Taking one frees its bytes (the capture thread does this) and makes room again.
         let taken = rx.try_recv().unwrap();
         queue
             .queued_bytes
             .fetch_sub(taken.size(), Ordering::Relaxed);
+        assert!(queue.has_room());
         queue.offer(raw(&[], body));
         assert_eq!(dropped(), 1);
     }

@@ -185,7 +185,13 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
             .with_label_values(&["sampled_out"])
             .inc();
     }
-    let capture = sampled != Some(false);
+    let mut capture = sampled != Some(false);
+    if capture && !tap.queue.has_room() {
+        // The capture side is behind (a saturated tap, a slow bus): shed this capture now, before
+        // the request path spends anything on it (header copies, body tee).
+        tap.queue.count_drop();
+        capture = false;
+    }
     let route_label = route.unwrap_or_else(|| "other".to_owned());
 
     let uri: Uri = match join_url(&tap.upstream, &path).parse() {
