@@ -56,6 +56,12 @@ pub struct IndexConfig {
     pub cluster_max_points: usize,
     /// Seconds between background flushes of the embedded index (and the drift gauge update).
     pub flush_secs: f64,
+    /// Prompts indexed per route and minute by each worker (0 = every prompt). Drift reads at
+    /// most `drift.max_prompts` per window, so a sample is enough and keeps the index bounded.
+    pub prompts_per_minute: u32,
+    /// Regressions are removed from the index after this many days (0 = kept). Prompts are kept
+    /// for the drift windows (`drift.recent_secs` + `drift.baseline_secs`).
+    pub regression_days: f64,
     pub drift: DriftConfig,
 }
 
@@ -71,6 +77,8 @@ impl Default for IndexConfig {
             cluster_threshold: 0.85,
             cluster_max_points: 500,
             flush_secs: 5.0,
+            prompts_per_minute: 6,
+            regression_days: 30.0,
             drift: DriftConfig::default(),
         }
     }
@@ -120,6 +128,12 @@ impl IndexConfig {
             return invalid(format!(
                 "index.url must be the Qdrant server's gRPC URL, e.g. http://127.0.0.1:6334, not {:?}",
                 self.url
+            ));
+        }
+        if !(self.regression_days >= 0.0 && self.regression_days.is_finite()) {
+            return invalid(format!(
+                "index.regression_days must be 0 (keep) or a number of days, not {}",
+                self.regression_days
             ));
         }
         if self.top_k == 0 || self.top_k > 100 {

@@ -254,6 +254,25 @@ impl EmbeddedIndex {
         .await
     }
 
+    pub(super) async fn delete(
+        &self,
+        collection: Collection,
+        filter: Filter,
+    ) -> Result<(), IndexError> {
+        let filter = edge_filter(Some(filter))?.expect("a filter was given");
+        self.blocking(collection, move |shard| {
+            let op = UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter));
+            let _gate = shard.gate.read().unwrap_or_else(|e| e.into_inner());
+            shard
+                .edge
+                .update(op)
+                .map_err(|e| IndexError::op("delete", e))?;
+            shard.dirty.store(true, Ordering::Release);
+            Ok(())
+        })
+        .await
+    }
+
     pub(super) async fn search(
         &self,
         collection: Collection,

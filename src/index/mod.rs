@@ -378,6 +378,34 @@ impl VectorIndex {
         }
     }
 
+    /// Remove the points of `collection` written before `before_ms` (retention).
+    pub async fn delete_before(
+        &self,
+        collection: Collection,
+        before_ms: i64,
+    ) -> Result<(), IndexError> {
+        let filter = Filter::default().time(None, Some(before_ms));
+        match &self.backend {
+            Backend::Embedded(i) => i.delete(collection, filter).await,
+            Backend::Qdrant(i) => i.delete(collection, filter).await,
+        }
+    }
+
+    /// Apply the retention windows at `now_ms`: prompts older than the drift windows (recent +
+    /// baseline) and regressions older than `index.regression_days` are removed.
+    pub async fn expire(&self, now_ms: i64) -> Result<(), IndexError> {
+        let drift = &self.config.drift;
+        let prompts_ms = ((drift.recent_secs + drift.baseline_secs) * 1000.0) as i64;
+        self.delete_before(Collection::Prompts, now_ms - prompts_ms)
+            .await?;
+        if self.config.regression_days > 0.0 {
+            let regressions_ms = (self.config.regression_days * 86_400_000.0) as i64;
+            self.delete_before(Collection::Regressions, now_ms - regressions_ms)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Make everything written so far durable (the embedded index persists on flush; a Qdrant
     /// server persists on its own, so this is a no-op there).
     pub async fn flush(&self) -> Result<(), IndexError> {

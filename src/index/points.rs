@@ -14,6 +14,39 @@ pub const MAX_PROMPT_CHARS: usize = 4_000;
 const EXCERPT_CHARS: usize = 200;
 
 /// The route of a request path: the path without its query string.
+/// At most `limit` admissions per key and minute (0 = unlimited): which prompts get indexed.
+#[derive(Debug, Default)]
+pub struct PerMinute {
+    limit: u32,
+    windows: std::collections::HashMap<String, (i64, u32)>,
+}
+
+impl PerMinute {
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            windows: Default::default(),
+        }
+    }
+
+    /// Whether one more item of `key` may pass in the minute containing `now_ms`.
+    pub fn admit(&mut self, key: &str, now_ms: i64) -> bool {
+        if self.limit == 0 {
+            return true;
+        }
+        let minute = now_ms.div_euclid(60_000);
+        let window = self.windows.entry(key.to_owned()).or_insert((minute, 0));
+        if window.0 != minute {
+            *window = (minute, 0);
+        }
+        if window.1 >= self.limit {
+            return false;
+        }
+        window.1 += 1;
+        true
+    }
+}
+
 pub fn route_of(path: &str) -> &str {
     path.split('?').next().unwrap_or_default()
 }
@@ -181,5 +214,17 @@ mod tests {
         assert_eq!(answer_text(None), "(empty answer)");
         assert_eq!(route_of("/v1/chat/completions?x=1"), "/v1/chat/completions");
         assert!(is_indexed(Verdict::Minor) && !is_indexed(Verdict::Noise));
+    }
+
+    #[test]
+    fn per_minute_admits_up_to_the_limit_per_key_and_minute() {
+        let mut g = super::PerMinute::new(2);
+        let t = 1_700_000_000_000;
+        assert!(g.admit("/a", t) && g.admit("/a", t + 1));
+        assert!(!g.admit("/a", t + 2), "third in the same minute");
+        assert!(g.admit("/b", t + 3), "another route has its own budget");
+        assert!(g.admit("/a", t + 60_000), "the next minute");
+        let mut all = super::PerMinute::new(0);
+        assert!((0..1000).all(|i| all.admit("/a", t + i)));
     }
 }

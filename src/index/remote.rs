@@ -10,9 +10,9 @@ use qdrant_client::qdrant::point_id::PointIdOptions;
 use qdrant_client::qdrant::vector_output::Vector as OutVector;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
-    Direction, Distance, FieldType, Filter as QFilter, GetPointsBuilder, OrderByBuilder,
-    PointStruct, Range, ScrollPointsBuilder, SearchPointsBuilder, UpsertPointsBuilder,
-    VectorParamsBuilder, VectorsOutput,
+    DeletePointsBuilder, Direction, Distance, FieldType, Filter as QFilter, GetPointsBuilder,
+    OrderByBuilder, PointStruct, Range, ScrollPointsBuilder, SearchPointsBuilder,
+    UpsertPointsBuilder, VectorParamsBuilder, VectorsOutput,
 };
 use qdrant_client::{Payload, Qdrant};
 use serde_json::{Map, Value};
@@ -169,6 +169,22 @@ impl QdrantIndex {
             .upsert_points(UpsertPointsBuilder::new(self.name(collection), points).wait(true))
             .await
             .map_err(op("upsert"))?;
+        Ok(())
+    }
+
+    pub(super) async fn delete(
+        &self,
+        collection: Collection,
+        filter: Filter,
+    ) -> Result<(), IndexError> {
+        self.client
+            .delete_points(
+                DeletePointsBuilder::new(self.name(collection))
+                    .points(q_filter(&filter))
+                    .wait(true),
+            )
+            .await
+            .map_err(op("delete"))?;
         Ok(())
     }
 

@@ -1,6 +1,6 @@
-//! The index's background task: flush (and optimise) every `index.flush_secs`, refresh the
-//! `shadowtap_prompt_drift{route}` gauge every `index.drift.interval_secs`, flush once more at
-//! shutdown.
+//! The index's background task: flush (and optimise) every `index.flush_secs`; every
+//! `index.drift.interval_secs` apply the retention windows and refresh the
+//! `shadowtap_prompt_drift{route}` gauge; flush once more at shutdown.
 
 use std::time::Duration;
 
@@ -41,6 +41,9 @@ pub async fn run(index: VectorIndex, metrics: Metrics, shutdown: CancellationTok
                 }
             }
             _ = drift.tick() => {
+                if let Err(e) = index.expire(chrono::Utc::now().timestamp_millis()).await {
+                    tracing::warn!(error = %e, "vector index retention failed");
+                }
                 if let Err(e) = update_drift_gauge(&index, &metrics).await {
                     tracing::warn!(error = %e, "prompt drift update failed");
                 }

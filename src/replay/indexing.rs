@@ -58,6 +58,15 @@ impl Worker {
         let Some(text) = points::prompt_text(request) else {
             return;
         };
+        let route = points::route_of(&ex.path);
+        let admitted = self
+            .prompt_sample
+            .lock()
+            .expect("prompt sample lock")
+            .admit(route, ex.captured_at.timestamp_millis());
+        if !admitted {
+            return; // drift reads a sample; indexing every prompt would only grow the index
+        }
         let prompt_tokens = ex
             .response
             .json()

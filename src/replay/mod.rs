@@ -51,6 +51,8 @@ pub struct Worker {
     rules: Arc<RuleCache>,
     /// Where prompts and regressed answers are indexed (needs `semantic` for the vectors).
     index: Option<VectorIndex>,
+    /// Which prompts are indexed (`index.prompts_per_minute` per route).
+    prompt_sample: Arc<std::sync::Mutex<crate::index::points::PerMinute>>,
 }
 
 /// Triage rules from the database, refreshed at most every [`RULES_TTL`].
@@ -188,11 +190,17 @@ impl Worker {
             exchanges: Arc::default(),
             rules: Arc::default(),
             index: None,
+            prompt_sample: Arc::default(),
         }
     }
 
     /// Also index prompts and regressed answers in `index` (best effort, see `indexing`).
     pub fn with_index(mut self, index: Option<VectorIndex>) -> Self {
+        if let Some(i) = &index {
+            self.prompt_sample = Arc::new(std::sync::Mutex::new(
+                crate::index::points::PerMinute::new(i.config().prompts_per_minute),
+            ));
+        }
         self.index = index;
         self
     }

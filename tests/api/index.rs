@@ -54,6 +54,7 @@ fn index_config(dir: &std::path::Path) -> IndexConfig {
         backend: IndexBackend::Embedded,
         dir: Some(dir.to_path_buf()),
         flush_secs: 0.2,
+        prompts_per_minute: 0, // every prompt: the drift checks count them
         ..IndexConfig::default()
     };
     c.drift.min_prompts = 3;
@@ -409,4 +410,56 @@ async fn index_qdrant_backend_against_a_server() {
     assert_eq!(clusters.len(), 2, "{clusters:?}");
     assert_eq!(clusters[0].members, vec![2, 1]);
     remote.drop_collections().await.unwrap();
+}
+
+#[tokio::test]
+async fn index_retention_removes_old_points_and_keeps_recent_ones() {
+    let dir = TempDir::new("retention");
+    let mut config = index_config(&dir.0);
+    config.regression_days = 30.0;
+    config.drift.recent_secs = 86_400.0;
+    config.drift.baseline_secs = 7.0 * 86_400.0;
+    let index = VectorIndex::new(
+        Backend::Embedded(EmbeddedIndex::open(dir.0.clone()).await.unwrap()),
+        config,
+    );
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = 86_400_000;
+    let points: Vec<IndexPoint> = [1, 10, 29, 31, 90]
+        .iter()
+        .map(|&age| regression(age as u64, 2, 0.1, "c", now - age * day))
+        .collect();
+    index.upsert(Collection::Regressions, points).await.unwrap();
+    // Prompts share the regressions' payload shape here: only ts_ms matters for retention.
+    let prompts: Vec<IndexPoint> = [0, 2, 7, 9, 20]
+        .iter()
+        .map(|&age| regression(100 + age as u64, 4, 0.1, "c", now - age * day - 1000))
+        .collect();
+    index.upsert(Collection::Prompts, prompts).await.unwrap();
+    index.expire(now).await.unwrap();
+    let index = &index;
+    let left = |c| async move {
+        let mut ids: Vec<u64> = index
+            .recent(c, None, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| match r.id {
+                PointId::Num(n) => n,
+                PointId::Uuid(_) => 0,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(
+        left(Collection::Regressions).await,
+        vec![1, 10, 29],
+        "older than 30 days removed"
+    );
+    assert_eq!(
+        left(Collection::Prompts).await,
+        vec![100, 102, 107],
+        "older than the drift windows (8 days) removed"
+    );
 }
