@@ -304,6 +304,9 @@ async fn a_spent_daily_budget_stops_replays_and_shows_on_the_dashboard() {
         c.candidates.truncate(1); // faithful
         c.candidates[0].input_price_per_mtok = 1_000_000.0; // a dollar per prompt token
         c.candidates[0].daily_budget_usd = 30.0;
+        // One request at a time: each sees the previous one's spend (with more slots, requests
+        // already holding one may all pass the cap before any of them has cost anything).
+        c.candidates[0].concurrency = 1;
     })
     .await;
     for i in 0..4 {
