@@ -141,8 +141,10 @@ impl ExchangeLocks {
 impl Drop for ExchangeGuard<'_> {
     fn drop(&mut self) {
         let mut map = self.locks.0.lock().expect("exchange locks");
-        // The map and this guard hold the only references: nobody else is waiting.
-        if Arc::strong_count(&self.entry) <= 2 {
+        // The map, `entry` and the held guard (its fields drop after this) are the only
+        // references: nobody else is waiting, so the entry goes (it used to stay forever: one
+        // leaked entry per exchange, found by the soak as slow memory growth).
+        if Arc::strong_count(&self.entry) <= 3 {
             map.remove(&self.id);
         }
     }
@@ -592,4 +594,24 @@ async fn replay_inner(
         completion_tokens,
         cost_usd,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn exchange_locks_leave_nothing_behind() {
+        let locks = super::ExchangeLocks::default();
+        let id = crate::domain::ExchangeId::new();
+        {
+            let _a = locks.lock(id).await;
+        }
+        assert!(locks.0.lock().unwrap().is_empty(), "released entry removed");
+        // A waiter keeps the entry until it is done too.
+        let first = locks.lock(id).await;
+        let waiter = locks.lock(id);
+        let (_, second) = tokio::join!(async move { drop(first) }, waiter);
+        assert_eq!(locks.0.lock().unwrap().len(), 1, "still held by the waiter");
+        drop(second);
+        assert!(locks.0.lock().unwrap().is_empty());
+    }
 }
