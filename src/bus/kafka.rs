@@ -140,8 +140,16 @@ impl ConsumerContext for GroupContext {
                     .remove_label_values(&[&elem.partition().to_string()]);
             }
         }
-        if last.count() > 0 {
-            if let Err(e) = consumer.commit(&last, CommitMode::Sync) {
+        if last.count() > 0 && consumer.assignment_lost() {
+            // Session timed out (e.g. the broker is gone): the partitions may already be someone
+            // else's, and the broker would reject the commit anyway. The next owner redoes what was
+            // not committed, which the store's idempotent writes absorb.
+            tracing::warn!(partitions = %partitions(&last), "assignment lost; not committing on revoke");
+        } else if last.count() > 0 {
+            // A synchronous commit waits for the coordinator (librdkafka defers it up to the
+            // session timeout); this callback runs inside `recv()` on a runtime thread.
+            let commit = || consumer.commit(&last, CommitMode::Sync);
+            if let Err(e) = off_runtime(commit) {
                 tracing::warn!(error = %e, "commit on revoke failed; the next owner may redo a few messages");
             }
         }
@@ -170,6 +178,17 @@ impl ConsumerContext for GroupContext {
                 tracing::warn!(error = %e, "consumer group rebalance failed");
             }
         }
+    }
+}
+
+/// Run a blocking librdkafka call from code that may sit on a runtime worker thread, without
+/// stalling the tasks queued on that thread (the tap's requests, in `serve`).
+fn off_runtime<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
@@ -378,7 +397,7 @@ impl KafkaSource {
         for (topic, partition, next) in committed {
             let _ = tpl.add_partition_offset(&topic, partition, Offset::Offset(next));
         }
-        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {
+        if let Err(e) = off_runtime(|| self.consumer.commit(&tpl, CommitMode::Sync)) {
             tracing::warn!(error = %e, "final offset commit failed; the last messages may be redelivered");
         }
     }

@@ -319,16 +319,26 @@ async fn kafka_broker_down_under_load_costs_clients_nothing_and_capture_resumes(
     }
     println!(
         "  client p99 ratio down/up: {:.2}; captures: {sent} sent, {stored} stored, {dropped} counted as dropped \
-         ({after_resume} stored from after the restart)",
-        p99_down.as_secs_f64() / p99_up.as_secs_f64().max(1e-6)
+         ({after_resume} stored from after the restart; {} counted as dropped although the broker had \
+         persisted them before it died)",
+        p99_down.as_secs_f64() / p99_up.as_secs_f64().max(1e-6),
+        (stored + dropped - sent).max(0)
     );
 
     assert!(samples.iter().all(|s| s.ok), "no client request may fail");
     assert!(!during.is_empty() && !after.is_empty());
-    assert_eq!(
-        stored + dropped,
-        sent,
-        "every capture is stored or counted as dropped"
+    // At least once: a capture the broker persisted just before it was killed, but whose ack was
+    // lost, is retried until its delivery timeout and then counted as dropped although it is
+    // stored. That overlap is bounded by what was in flight at the kill (a few linger batches).
+    assert!(stored <= sent, "an exchange is never stored twice");
+    assert!(
+        stored + dropped >= sent,
+        "every capture is stored or counted as dropped: {stored} + {dropped} < {sent}"
+    );
+    assert!(
+        stored + dropped - sent <= 50,
+        "only captures in flight at the kill can be both stored and counted as dropped: {}",
+        stored + dropped - sent
     );
     assert!(
         stored as f64 >= sent as f64 * 0.2,
