@@ -134,8 +134,10 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &DiffFilter) {
         q.push(" AND d.verdict = ").push_bind(v.as_str());
     }
     if let Some(k) = &f.finding_kind {
-        q.push(" AND d.findings @> ")
-            .push_bind(serde_json::json!([{ "kind": k }]));
+        // `finding_kinds`: generated from `findings`, GIN-indexed (migration 0009).
+        q.push(" AND d.finding_kinds @> ARRAY[")
+            .push_bind(k.clone())
+            .push("]::text[]");
     }
     if let Some(r) = &f.route {
         q.push(" AND e.path = ").push_bind(r.clone());
