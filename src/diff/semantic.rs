@@ -192,9 +192,8 @@ impl Semantic {
                             Err(_) => break,
                         }
                     }
-                    let all: Vec<String> =
-                        jobs.iter().flat_map(|j| j.texts.iter().cloned()).collect();
-                    match embedder.embed(&all) {
+                    let all: Vec<&String> = jobs.iter().flat_map(|j| j.texts.iter()).collect();
+                    match embed_by_length(embedder.as_mut(), &all) {
                         Ok(vectors) => {
                             let mut it = vectors.into_iter();
                             for job in jobs {
@@ -296,6 +295,36 @@ impl Semantic {
     }
 }
 
+/// Embed `texts` sorted by length, so each model batch pads its texts to similar lengths (a batch
+/// costs as much as its longest text times its size), and return the vectors in input order.
+fn embed_by_length(
+    embedder: &mut dyn Embedder,
+    texts: &[&String],
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let order = length_order(texts);
+    let sorted: Vec<String> = order.iter().map(|&i| texts[i].clone()).collect();
+    let vectors = embedder.embed(&sorted)?;
+    if vectors.len() != texts.len() {
+        return Err(EmbedError(format!(
+            "the model returned {} vectors for {} texts",
+            vectors.len(),
+            texts.len()
+        )));
+    }
+    let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+    for (v, &i) in vectors.into_iter().zip(&order) {
+        out[i] = v;
+    }
+    Ok(out)
+}
+
+/// Indices of `texts` ordered by length (bytes, a stand-in for tokens), stable.
+fn length_order(texts: &[&String]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].len());
+    order
+}
+
 /// Split `text` into chunks of at most `max_words` words, preferring sentence and line ends.
 pub fn chunks(text: &str, max_words: usize) -> Vec<String> {
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -379,6 +408,18 @@ mod tests {
                 })
                 .collect())
         }
+    }
+
+    #[test]
+    fn embedding_by_length_returns_vectors_in_input_order() {
+        let texts: Vec<String> = ["a much longer text here", "b", "cc cc", "b"]
+            .map(String::from)
+            .to_vec();
+        let refs: Vec<&String> = texts.iter().collect();
+        assert_eq!(length_order(&refs), vec![1, 3, 2, 0]);
+        let mut model = Letters(Arc::new(AtomicUsize::new(0)));
+        let direct = model.embed(&texts).unwrap();
+        assert_eq!(embed_by_length(&mut model, &refs).unwrap(), direct);
     }
 
     #[test]
