@@ -140,14 +140,10 @@ impl ConsumerContext for GroupContext {
                     .remove_label_values(&[&elem.partition().to_string()]);
             }
         }
-        if last.count() > 0 && consumer.assignment_lost() {
-            // Session timed out (e.g. the broker is gone): the partitions may already be someone
-            // else's, and the broker would reject the commit anyway. The next owner redoes what was
-            // not committed, which the store's idempotent writes absorb.
-            tracing::warn!(partitions = %partitions(&last), "assignment lost; not committing on revoke");
-        } else if last.count() > 0 {
+        if last.count() > 0 {
             // A synchronous commit waits for the coordinator (librdkafka defers it up to the
-            // session timeout); this callback runs inside `recv()` on a runtime thread.
+            // session timeout when the broker is gone and the assignment lost); this callback runs
+            // inside `recv()` on a runtime thread, which in `serve` the tap shares.
             let commit = || consumer.commit(&last, CommitMode::Sync);
             if let Err(e) = off_runtime(commit) {
                 tracing::warn!(error = %e, "commit on revoke failed; the next owner may redo a few messages");
