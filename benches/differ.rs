@@ -50,6 +50,15 @@ struct Args {
     /// Texts per model call in the batched embedding run.
     #[arg(long, default_value_t = 32)]
     batch: usize,
+    /// Model sessions of the semantic service (`diff.embedding.sessions`; default: the config's).
+    #[arg(long)]
+    sessions: Option<usize>,
+    /// ONNX Runtime threads per session (`diff.embedding.intra_threads`).
+    #[arg(long)]
+    intra_threads: Option<usize>,
+    /// Texts per model call of the semantic service (`diff.embedding.batch_size`).
+    #[arg(long)]
+    service_batch: Option<usize>,
     /// Set by `cargo bench`; without it (`cargo test --benches`) nothing runs.
     #[arg(long, hide = true)]
     bench: bool,
@@ -125,11 +134,19 @@ async fn main() -> anyhow::Result<()> {
     let cases = load_cases(&args.data).map_err(anyhow::Error::msg)?;
     let n = cases.len();
     let controls = cases.iter().filter(|c| c.control.is_some()).count();
+    let mut config = EmbeddingConfig::default();
+    config.sessions = args.sessions.unwrap_or(config.sessions);
+    config.intra_threads = args.intra_threads.unwrap_or(config.intra_threads);
+    config.batch_size = args.service_batch.unwrap_or(config.batch_size);
     println!(
-        "differ throughput: {n} pairs from {} ({controls} with a control), ≥ {:.0} s per row, {} cores",
+        "differ throughput: {n} pairs from {} ({controls} with a control), ≥ {:.0} s per row, {} cores; \
+         semantic service: {} model sessions × {} thread(s), up to {} texts per model call",
         args.data.display(),
         args.secs,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        config.session_count(),
+        config.intra_threads,
+        config.batch_size
     );
 
     let cases = &cases;
@@ -141,19 +158,16 @@ async fn main() -> anyhow::Result<()> {
     .await;
 
     // `Semantic::load` with the cache off, built by hand to count what reaches the model.
-    let config = EmbeddingConfig::default();
     let (texts_in, calls_in) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let counting = Counting {
-        inner: FastEmbedder::load(&config)?,
-        texts: texts_in.clone(),
-        calls: calls_in.clone(),
-    };
-    let cold = &Semantic::start(
-        Box::new(counting),
-        config.batch_size,
-        0,
-        config.max_chunk_words,
-    );
+    let mut counting: Vec<Box<dyn Embedder>> = Vec::new();
+    for _ in 0..config.session_count() {
+        counting.push(Box::new(Counting {
+            inner: FastEmbedder::load(&config)?,
+            texts: texts_in.clone(),
+            calls: calls_in.clone(),
+        }));
+    }
+    let cold = &Semantic::start(counting, config.batch_size, 0, config.max_chunk_words);
     // The first model calls are slow (ONNX Runtime warms up): one pass before measuring. It
     // also counts the texts one pass embeds.
     for case in cases {
@@ -181,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
     .await;
     let texts_per_call = (texts_in.load(Ordering::Relaxed) - texts_before) as f64
         / (calls_in.load(Ordering::Relaxed) - calls_before).max(1) as f64;
-    let warm = &Semantic::load(&EmbeddingConfig::default())?;
+    let warm = &Semantic::load(&config)?;
     for case in cases {
         with_meaning(warm, case).await;
     }
@@ -241,7 +255,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|t| t.split_whitespace().count())
         .sum::<usize>() as f64
         / texts.len().max(1) as f64;
-    let mut model = FastEmbedder::load(&EmbeddingConfig::default())?;
+    let mut model = FastEmbedder::load(&config)?;
     model.embed(&texts[..texts.len().min(args.batch)])?; // warm up
     let batched = |model: &mut FastEmbedder, texts: &[String]| -> anyhow::Result<f64> {
         let t0 = Instant::now();

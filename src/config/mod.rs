@@ -93,6 +93,20 @@ pub struct EmbeddingConfig {
     pub cache_entries: usize,
     /// Long answers are split into chunks of at most this many words (the model reads 256 tokens).
     pub max_chunk_words: usize,
+    /// Model sessions embedding in parallel, each on its own thread (0: one per CPU core).
+    pub sessions: usize,
+    /// ONNX Runtime threads inside each session.
+    pub intra_threads: usize,
+}
+
+impl EmbeddingConfig {
+    /// How many model sessions to run (`sessions`, or one per core when 0).
+    pub fn session_count(&self) -> usize {
+        match self.sessions {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 impl Default for EmbeddingConfig {
@@ -100,9 +114,11 @@ impl Default for EmbeddingConfig {
         Self {
             model_dir: None,
             ort_library: None,
-            batch_size: 32,
+            batch_size: 4,
             cache_entries: 20_000,
             max_chunk_words: 150,
+            sessions: 0,
+            intra_threads: 1,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Meaning-level similarity of answers: sentence embeddings from a local model (all-MiniLM-L6-v2
-//! through fastembed and ONNX Runtime), computed on a dedicated thread that batches requests from
-//! all callers, cached by content hash. Long texts are split into chunks the model can read whole
+//! through fastembed and ONNX Runtime), computed on dedicated threads — one model session each,
+//! single-threaded inside, which on small texts beats one session spread over the cores — that
+//! batch requests from all callers, cached by content hash. Long texts are split into chunks the model can read whole
 //! (it sees 256 tokens) and their vectors averaged — nothing is silently cut off.
 
 use std::collections::{HashMap, VecDeque};
@@ -96,7 +97,9 @@ impl FastEmbedder {
         };
         let model = fastembed::UserDefinedEmbeddingModel::new(read(&dir, "model.onnx")?, tokenizer)
             .with_pooling(fastembed::Pooling::Mean);
-        let options = fastembed::InitOptionsUserDefined::new().with_max_length(256);
+        let options = fastembed::InitOptionsUserDefined::new()
+            .with_max_length(256)
+            .with_intra_threads(config.intra_threads.max(1));
         let model =
             fastembed::TextEmbedding::try_new_from_user_defined(model, options).map_err(|e| {
                 EmbedError(format!(
@@ -167,50 +170,27 @@ fn content_hash(text: &str) -> u64 {
 }
 
 impl Semantic {
-    /// Start the embedding thread around `embedder`.
+    /// Start one embedding thread per embedder (a model session each), sharing one job queue.
     pub fn start(
-        mut embedder: Box<dyn Embedder>,
+        embedders: Vec<Box<dyn Embedder>>,
         batch_size: usize,
         cache_entries: usize,
         max_chunk_words: usize,
     ) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
         let batch_size = batch_size.max(1);
-        std::thread::Builder::new()
-            .name("shadowtap-embed".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    // Take whatever else is waiting, up to one batch: callers share model calls.
-                    let mut jobs = vec![first];
-                    let mut n = jobs[0].texts.len();
-                    while n < batch_size {
-                        match rx.try_recv() {
-                            Ok(job) => {
-                                n += job.texts.len();
-                                jobs.push(job);
-                            }
-                            Err(_) => break,
-                        }
+        for (i, mut embedder) in embedders.into_iter().enumerate() {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("shadowtap-embed-{i}"))
+                .spawn(move || {
+                    while let Some(jobs) = next_batch(&rx, batch_size) {
+                        run_batch(embedder.as_mut(), jobs);
                     }
-                    let all: Vec<&String> = jobs.iter().flat_map(|j| j.texts.iter()).collect();
-                    match embed_by_length(embedder.as_mut(), &all) {
-                        Ok(vectors) => {
-                            let mut it = vectors.into_iter();
-                            for job in jobs {
-                                let mine: Vec<Vec<f32>> =
-                                    it.by_ref().take(job.texts.len()).collect();
-                                let _ = job.reply.send(Ok(mine));
-                            }
-                        }
-                        Err(e) => {
-                            for job in jobs {
-                                let _ = job.reply.send(Err(e.clone()));
-                            }
-                        }
-                    }
-                }
-            })
-            .expect("spawn the embedding thread");
+                })
+                .expect("spawn an embedding thread");
+        }
         Self {
             jobs: tx,
             cache: Arc::new(Mutex::new(Cache {
@@ -222,11 +202,13 @@ impl Semantic {
         }
     }
 
-    /// Load the configured model and start the service.
+    /// Load the configured model (`config.sessions` times) and start the service.
     pub fn load(config: &EmbeddingConfig) -> Result<Self, EmbedError> {
-        let embedder = FastEmbedder::load(config)?;
+        let embedders = (0..config.session_count())
+            .map(|_| FastEmbedder::load(config).map(|e| Box::new(e) as Box<dyn Embedder>))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self::start(
-            Box::new(embedder),
+            embedders,
             config.batch_size,
             config.cache_entries,
             config.max_chunk_words,
@@ -292,6 +274,44 @@ impl Semantic {
         }
         let v = self.text_vectors(&[a, b]).await?;
         Ok(cosine(&v[0], &v[1]))
+    }
+}
+
+/// Wait for a job, then take whatever else is waiting, up to one batch: callers share model calls.
+/// `None` once every sender is gone. The queue is locked only while taking jobs, not embedding.
+fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>, batch_size: usize) -> Option<Vec<Job>> {
+    let rx = rx.lock().ok()?;
+    let first = rx.recv().ok()?;
+    let mut n = first.texts.len();
+    let mut jobs = vec![first];
+    while n < batch_size {
+        match rx.try_recv() {
+            Ok(job) => {
+                n += job.texts.len();
+                jobs.push(job);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(jobs)
+}
+
+/// Embed a batch of jobs in one model call and answer each caller with its vectors.
+fn run_batch(embedder: &mut dyn Embedder, jobs: Vec<Job>) {
+    let all: Vec<&String> = jobs.iter().flat_map(|j| j.texts.iter()).collect();
+    match embed_by_length(embedder, &all) {
+        Ok(vectors) => {
+            let mut it = vectors.into_iter();
+            for job in jobs {
+                let mine: Vec<Vec<f32>> = it.by_ref().take(job.texts.len()).collect();
+                let _ = job.reply.send(Ok(mine));
+            }
+        }
+        Err(e) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(e.clone()));
+            }
+        }
     }
 }
 
@@ -446,7 +466,7 @@ mod tests {
     #[tokio::test]
     async fn similarity_uses_the_cache_and_handles_edges() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let s = Semantic::start(Box::new(Letters(calls.clone())), 8, 100, 50);
+        let s = Semantic::start(vec![Box::new(Letters(calls.clone()))], 8, 100, 50);
         assert_eq!(s.similarity("", "  ").await.unwrap(), 1.0);
         assert_eq!(s.similarity("abc", "").await.unwrap(), 0.0);
         assert_eq!(s.similarity("same", "same").await.unwrap(), 1.0);
@@ -463,7 +483,7 @@ mod tests {
     #[tokio::test]
     async fn concurrent_callers_share_the_thread() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let s = Semantic::start(Box::new(Letters(calls.clone())), 64, 0, 50);
+        let s = Semantic::start(vec![Box::new(Letters(calls.clone()))], 64, 0, 50);
         let jobs = (0..20).map(|i| {
             let s = s.clone();
             tokio::spawn(async move {
