@@ -235,6 +235,19 @@ async fn main() -> anyhow::Result<()> {
             filter: filter(|f| f.finding_kind = Some("numbers_changed".into())),
         },
         ListCase {
+            name: "finding kind=length_ratio (often not the first finding)",
+            query: "kind=length_ratio".into(),
+            filter: filter(|f| f.finding_kind = Some("length_ratio".into())),
+        },
+        ListCase {
+            name: "candidate + kind=language_switch (rare)",
+            query: format!("candidate={cand}&kind=language_switch"),
+            filter: filter(|f| {
+                f.candidate = Some(cand.clone());
+                f.finding_kind = Some("language_switch".into());
+            }),
+        },
+        ListCase {
             name: "team + feature (tags)",
             query: "team=finance&feature=invoice-parser".into(),
             filter: filter(|f| {

@@ -152,6 +152,51 @@ fn readiness(
     blockers
 }
 
+/// What the dashboard reads from the database for one candidate.
+struct CandidateQueries {
+    budget: Option<BudgetToday>,
+    performance: PerformanceSample,
+    errors: Vec<Count>,
+    top_findings: Vec<Count>,
+}
+
+/// One candidate's dashboard queries, run concurrently.
+async fn fetch_candidate(
+    state: &UiState,
+    name: &str,
+    days: i32,
+    midnight: chrono::DateTime<chrono::Utc>,
+) -> Result<CandidateQueries, UiError> {
+    let budget = async {
+        match state.daily_budgets.get(name) {
+            Some(&cap_usd) => state
+                .store
+                .spend_since(name, midnight)
+                .await
+                .map(|spent_usd| {
+                    Some(BudgetToday {
+                        cap_usd,
+                        spent_usd,
+                        exhausted: spent_usd >= cap_usd,
+                    })
+                }),
+            None => Ok(None),
+        }
+    };
+    let (budget, performance, errors, top_findings) = tokio::try_join!(
+        budget,
+        state.store.performance(name),
+        state.store.error_classes(name, days),
+        state.store.top_finding_kinds(name, days),
+    )?;
+    Ok(CandidateQueries {
+        budget,
+        performance,
+        errors,
+        top_findings,
+    })
+}
+
 async fn build(state: &UiState, days: i32) -> Result<(Vec<CandidateCard>, NoiseFloor), UiError> {
     let daily: Vec<DailyVerdicts> = state.store.daily_verdicts(days).await?;
     let mut per: BTreeMap<String, BTreeMap<String, i64>> = state
@@ -197,21 +242,24 @@ async fn build(state: &UiState, days: i32) -> Result<(Vec<CandidateCard>, NoiseF
         .and_hms_opt(0, 0, 0)
         .expect("midnight exists")
         .and_utc();
+    let shown: Vec<(&String, &BTreeMap<String, i64>)> =
+        per.iter().filter(|(n, _)| n.as_str() != CONTROL).collect();
+    // Every candidate's queries at once: the pool has the connections, PostgreSQL the cores.
+    let fetched = futures_util::future::try_join_all(
+        shown
+            .iter()
+            .map(|(name, _)| fetch_candidate(state, name, days, midnight)),
+    )
+    .await?;
     let mut cards = Vec::new();
-    for (name, counts) in per.iter().filter(|(n, _)| n.as_str() != CONTROL) {
-        let budget = match state.daily_budgets.get(name) {
-            Some(&cap_usd) => {
-                let spent_usd = state.store.spend_since(name, midnight).await?;
-                Some(BudgetToday {
-                    cap_usd,
-                    spent_usd,
-                    exhausted: spent_usd >= cap_usd,
-                })
-            }
-            None => None,
-        };
+    for ((name, counts), fetched) in shown.into_iter().zip(fetched) {
+        let CandidateQueries {
+            budget,
+            performance,
+            errors,
+            top_findings,
+        } = fetched;
         let total: i64 = counts.values().sum();
-        let performance = state.store.performance(name).await?;
         let price = |input: Option<i64>, output: Option<i64>, n: i64| {
             let (pi, po) = state.production_prices;
             (n > 0 && (pi > 0.0 || po > 0.0)).then(|| {
@@ -252,8 +300,8 @@ async fn build(state: &UiState, days: i32) -> Result<(Vec<CandidateCard>, NoiseF
             regression_rate: rate(counts),
             mean_semantic: mean(name),
             daily,
-            errors: state.store.error_classes(name, days).await?,
-            top_findings: state.store.top_finding_kinds(name, days).await?,
+            errors,
+            top_findings,
             cost_per_1k: (cand_per_1k, prod_per_1k),
             monthly: (monthly(cand_per_1k), monthly(prod_per_1k)),
             performance,
