@@ -104,6 +104,7 @@ errors_second="$(q "SELECT count(*) FROM replays r JOIN exchanges e ON e.id = r.
 dead="$(q "SELECT count(*) FROM dead_letters")"
 dropped="$(curl -s "http://127.0.0.1:$P_TAP/metrics" | awk '/^shadowtap_captures_dropped_total[{ ]/ {s+=$2} END {print s+0}')"
 read -r first_label tap_start worker_start tansu_start anon_start < <(sed -n "$((WARMUP / 10 + 1))p" "$WORK/rss.txt")
+read -r mid_label tap_mid worker_mid tansu_mid anon_mid < <(sed -n "$((WARMUP / 10 + 1 + SECS / 20))p" "$WORK/rss.txt")
 read -r last_label tap_end worker_end tansu_end anon_end < <(tail -1 "$WORK/rss.txt")
 index_size="$(du -sh "$WORK/index" 2>/dev/null | cut -f1 || echo -)"
 peak() { awk -v c="$1" '{ if ($c > m) m = $c } END { print m+0 }' "$WORK/rss.txt"; }
@@ -114,12 +115,12 @@ field() { python3 -c "import json,sys;print(json.loads(sys.argv[1])[sys.argv[2]]
 {
   echo "### Soak: $RATE rps for $SECS s (after ${WARMUP} s warm-up), tap → Kafka → worker (2 candidates) → Postgres"
   echo
-  echo "| process | RSS after warm-up | RSS at end | peak |"
-  echo "|---|---|---|---|"
-  echo "| tap | $(mib "$tap_start") MiB | $(mib "$tap_end") MiB | $(mib "$(peak 2)") MiB |"
-  echo "| worker (index $SHADOWTAP_INDEX__BACKEND) | $(mib "$worker_start") MiB | $(mib "$worker_end") MiB | $(mib "$(peak 3)") MiB |"
-  echo "| worker, anonymous memory only | $(mib "$anon_start") MiB | $(mib "$anon_end") MiB | $(mib "$(peak 5)") MiB |"
-  [ -n "$TANSU_PID" ] && echo "| tansu (broker) | $(mib "$tansu_start") MiB | $(mib "$tansu_end") MiB | $(mib "$(peak 4)") MiB |"
+  echo "| process | RSS after warm-up | halfway | at end | peak |"
+  echo "|---|---|---|---|---|"
+  echo "| tap | $(mib "$tap_start") MiB | $(mib "$tap_mid") MiB | $(mib "$tap_end") MiB | $(mib "$(peak 2)") MiB |"
+  echo "| worker (index $SHADOWTAP_INDEX__BACKEND) | $(mib "$worker_start") MiB | $(mib "$worker_mid") MiB | $(mib "$worker_end") MiB | $(mib "$(peak 3)") MiB |"
+  echo "| worker, anonymous memory only | $(mib "$anon_start") MiB | $(mib "$anon_mid") MiB | $(mib "$anon_end") MiB | $(mib "$(peak 5)") MiB |"
+  [ -n "$TANSU_PID" ] && echo "| tansu (broker) | $(mib "$tansu_start") MiB | $(mib "$tansu_mid") MiB | $(mib "$tansu_end") MiB | $(mib "$(peak 4)") MiB |"
   echo
   echo "- client: $(field requests) requests measured, $(field errors) errors, achieved $(field achieved_rps) rps, p50 $(field p50_ms) ms, p99 $(field p99_ms) ms"
   echo "- captures: $exchanges stored, $dropped dropped; $diffs diffs; $dead dead letters"
