@@ -1,8 +1,9 @@
 //! Meaning-level similarity of answers: sentence embeddings from a local model (all-MiniLM-L6-v2
 //! through fastembed and ONNX Runtime), computed on dedicated threads — one model session each,
 //! single-threaded inside, which on small texts beats one session spread over the cores — that
-//! batch requests from all callers, cached by content hash. Long texts are split into chunks the model can read whole
-//! (it sees 256 tokens) and their vectors averaged — nothing is silently cut off.
+//! batch requests from all callers, cached by content hash. Long texts are split into chunks the
+//! model can read whole (it sees 256 tokens) and their vectors averaged — nothing is silently cut
+//! off.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
@@ -177,6 +178,7 @@ impl Semantic {
         cache_entries: usize,
         max_chunk_words: usize,
     ) -> Self {
+        assert!(!embedders.is_empty(), "at least one embedder");
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let batch_size = batch_size.max(1);

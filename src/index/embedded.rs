@@ -57,6 +57,16 @@ struct Shard {
     since_optimize: AtomicUsize,
 }
 
+impl Shard {
+    /// Apply an update under the gate (never during a flush) and mark the shard for the next one.
+    fn apply(&self, op: UpdateOperation, what: &'static str) -> Result<(), IndexError> {
+        let _gate = self.gate.read().unwrap_or_else(|e| e.into_inner());
+        self.edge.update(op).map_err(|e| IndexError::op(what, e))?;
+        self.dirty.store(true, Ordering::Release);
+        Ok(())
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         // EdgeShard flushes on drop too; doing it here first keeps the order explicit.
@@ -242,12 +252,7 @@ impl EmbeddedIndex {
             let op = UpdateOperation::PointOperation(PointOperations::UpsertPoints(
                 PointInsertOperations::PointsList(list),
             ));
-            let _gate = shard.gate.read().unwrap_or_else(|e| e.into_inner());
-            shard
-                .edge
-                .update(op)
-                .map_err(|e| IndexError::op("upsert", e))?;
-            shard.dirty.store(true, Ordering::Release);
+            shard.apply(op, "upsert")?;
             shard.since_optimize.fetch_add(n, Ordering::Relaxed);
             Ok(())
         })
@@ -262,13 +267,7 @@ impl EmbeddedIndex {
         let filter = edge_filter(Some(filter))?.expect("a filter was given");
         self.blocking(collection, move |shard| {
             let op = UpdateOperation::PointOperation(PointOperations::DeletePointsByFilter(filter));
-            let _gate = shard.gate.read().unwrap_or_else(|e| e.into_inner());
-            shard
-                .edge
-                .update(op)
-                .map_err(|e| IndexError::op("delete", e))?;
-            shard.dirty.store(true, Ordering::Release);
-            Ok(())
+            shard.apply(op, "delete")
         })
         .await
     }

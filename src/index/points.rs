@@ -13,19 +13,20 @@ pub const MAX_PROMPT_CHARS: usize = 4_000;
 /// Characters of the answer kept in the payload for display.
 const EXCERPT_CHARS: usize = 200;
 
-/// The route of a request path: the path without its query string.
 /// At most `limit` admissions per key and minute (0 = unlimited): which prompts get indexed.
+/// Only the current minute's counts are kept, so any number of keys stays bounded.
 #[derive(Debug, Default)]
 pub struct PerMinute {
     limit: u32,
-    windows: std::collections::HashMap<String, (i64, u32)>,
+    minute: i64,
+    counts: std::collections::HashMap<String, u32>,
 }
 
 impl PerMinute {
     pub fn new(limit: u32) -> Self {
         Self {
             limit,
-            windows: Default::default(),
+            ..Self::default()
         }
     }
 
@@ -35,18 +36,20 @@ impl PerMinute {
             return true;
         }
         let minute = now_ms.div_euclid(60_000);
-        let window = self.windows.entry(key.to_owned()).or_insert((minute, 0));
-        if window.0 != minute {
-            *window = (minute, 0);
+        if minute != self.minute {
+            self.minute = minute;
+            self.counts.clear();
         }
-        if window.1 >= self.limit {
+        let count = self.counts.entry(key.to_owned()).or_default();
+        if *count >= self.limit {
             return false;
         }
-        window.1 += 1;
+        *count += 1;
         true
     }
 }
 
+/// The route of a request path: the path without its query string.
 pub fn route_of(path: &str) -> &str {
     path.split('?').next().unwrap_or_default()
 }
