@@ -22,7 +22,11 @@
 #   BENCH_WARMUP=2               unmeasured seconds first   BENCH_CONNECTIONS=32  connections
 #   BENCH_SLOW_RATE=500          rate of the capture-slow/down runs
 #   BENCH_OUT=FILE               Markdown results          BENCH_KEEP_KAFKA=1  leave a broker we started
-# Needs ports 127.0.0.1:18081-18089. Installs wrk and nginx with apt-get if they are missing.
+#   BENCH_BASELINE_BIN=FILE      another shadowtap binary (e.g. the previous commit's release build),
+#                                measured as "tap (baseline)" at fixed rates and max throughput
+#   BENCH_BASELINE_ENV="K=V …"   environment of that baseline tap (e.g. a setting to compare); with it
+#                                alone, the baseline is this build with that environment
+# Needs ports 127.0.0.1:18081-18090. Installs wrk and nginx with apt-get if they are missing.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RATES="${BENCH_RATES:-500 1000 2000}"
@@ -42,6 +46,16 @@ P_TAP=18086        # shadowtap tap, Kafka up
 P_TAP_DOWN=18087   # shadowtap tap, Kafka broker down
 P_TAP_BH=18088     # shadowtap tap, Kafka "broker" is the black hole
 P_TAP_NOREDACT=18089  # shadowtap tap, Kafka up, --redact off (where the capture CPU goes)
+P_TAP_BASE=18090   # BENCH_BASELINE_BIN's tap, Kafka up (same settings as P_TAP)
+BASELINE_BIN="${BENCH_BASELINE_BIN:-}"
+read -r -a BASELINE_ENV <<<"${BENCH_BASELINE_ENV:-}"
+if [ -z "$BASELINE_BIN" ] && [ "${#BASELINE_ENV[@]}" -gt 0 ]; then
+  BASELINE_BIN="$CARGO_TARGET_DIR/release/shadowtap"
+fi
+if [ -n "$BASELINE_BIN" ] && [ ! -x "$BASELINE_BIN" ] && [ -z "${BENCH_BASELINE_ENV:-}" ]; then
+  echo "BENCH_BASELINE_BIN=$BASELINE_BIN is not an executable" >&2
+  exit 1
+fi
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -58,9 +72,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-for port in $P_UPSTREAM $P_MIRROR $P_SINK $P_MIRROR_BH $P_BLACKHOLE $P_TAP $P_TAP_DOWN $P_TAP_BH $P_TAP_NOREDACT; do
+for port in $P_UPSTREAM $P_MIRROR $P_SINK $P_MIRROR_BH $P_BLACKHOLE $P_TAP $P_TAP_DOWN $P_TAP_BH $P_TAP_NOREDACT $P_TAP_BASE; do
   if port_open "$port"; then
-    log "port 127.0.0.1:$port is in use (another benchmark running?); the benchmark needs 18081-18089"
+    log "port 127.0.0.1:$port is in use (another benchmark running?); the benchmark needs 18081-18090"
     exit 1
   fi
 done
@@ -295,13 +309,13 @@ if [ -x "$TANSU_BIN" ]; then
 fi
 KAFKA_PID="$(ss -Htlnp "sport = :${KAFKA_ADDR##*:}" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)"
 
-# start_tap NAME PORT BROKERS REDACT [extra env...]
+# start_tap NAME PORT BROKERS REDACT [extra env...]   (TAP_BIN: the binary, default this build)
 start_tap() {
   local name="$1" port="$2" brokers="$3" redact="$4"
   shift 4
   start "$name" env -u SHADOWTAP_CONFIG SHADOWTAP_LOG=warn \
     SHADOWTAP_BUS__KAFKA__TOPIC="$TOPIC" SHADOWTAP_BUS__KAFKA__BROKERS="$brokers" "$@" \
-    "$BIN/shadowtap" tap --bus kafka --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$P_UPSTREAM" \
+    "${TAP_BIN:-$BIN/shadowtap}" tap --bus kafka --listen "127.0.0.1:$port" --upstream "http://127.0.0.1:$P_UPSTREAM" \
     --redact "$redact"
   wait_port "$name" "$port"
 }
@@ -310,6 +324,7 @@ start_tap tap "$P_TAP" "$KAFKA_ADDR" on
 start_tap tap-down "$P_TAP_DOWN" 127.0.0.1:1 on SHADOWTAP_BUS__KAFKA__MESSAGE_TIMEOUT_MS=1000
 start_tap tap-bh "$P_TAP_BH" "127.0.0.1:$P_BLACKHOLE" on SHADOWTAP_BUS__KAFKA__MESSAGE_TIMEOUT_MS=1000
 start_tap tap-noredact "$P_TAP_NOREDACT" "$KAFKA_ADDR" off
+[ -n "$BASELINE_BIN" ] && TAP_BIN="$BASELINE_BIN" start_tap tap-base "$P_TAP_BASE" "$KAFKA_ADDR" on "${BASELINE_ENV[@]}"
 
 PATH_V1=/v1/chat/completions
 declare -A URL=(
@@ -321,6 +336,7 @@ declare -A URL=(
   [tap_down]="http://127.0.0.1:$P_TAP_DOWN$PATH_V1"
   [tap_bh]="http://127.0.0.1:$P_TAP_BH$PATH_V1"
   [mirror_bh]="http://127.0.0.1:$P_MIRROR_BH$PATH_V1"
+  [tap_base]="http://127.0.0.1:$P_TAP_BASE$PATH_V1"
 )
 
 # Every path answers the upstream's bytes.
@@ -399,7 +415,7 @@ CPU_PROCS=()
 cpu_procs() {
   CPU_PROCS=("upstream=${PID_OF[upstream]}" "tap=${PID_OF[tap]}" "tap_down=${PID_OF[tap-down]}"
     "tap_noredact=${PID_OF[tap-noredact]}" "mirror=${PID_OF[mirror]}" "sink=${PID_OF[sink]}"
-    "kafka=$KAFKA_PID")
+    "kafka=$KAFKA_PID" "tap_base=${PID_OF[tap-base]:-}")
 }
 
 maxrate() { # GROUP TARGET
@@ -418,11 +434,17 @@ maxrate() { # GROUP TARGET
 
 for rate in $RATES; do
   log "fixed rate $rate rps (${WARMUP}s warmup + ${DURATION}s, open loop)"
-  for target in direct tap mirror; do fixed "fixed $rate rps" "$target" "$rate"; done
+  FIXED_TARGETS=(direct tap)
+  [ -n "$BASELINE_BIN" ] && FIXED_TARGETS+=(tap_base)
+  FIXED_TARGETS+=(mirror)
+  for target in "${FIXED_TARGETS[@]}"; do fixed "fixed $rate rps" "$target" "$rate"; done
 done
 log "maximum throughput (wrk -t1 -c$CONNS, ${DURATION}s)"
 cpu_procs
-for target in direct tap tap_down tap_noredact tap_nocap mirror; do maxrate "max throughput" "$target"; done
+MAX_TARGETS=(direct tap)
+[ -n "$BASELINE_BIN" ] && MAX_TARGETS+=(tap_base)
+MAX_TARGETS+=(tap_down tap_noredact tap_nocap mirror)
+for target in "${MAX_TARGETS[@]}"; do maxrate "max throughput" "$target"; done
 log "capture side slow or down, $SLOW_RATE rps"
 for target in direct tap_down tap_bh mirror_bh; do fixed "capture down, $SLOW_RATE rps" "$target" "$SLOW_RATE"; done
 
@@ -466,6 +488,9 @@ LABEL = {
     "tap_noredact": "tap (Kafka up, --redact off)",
     "tap_bh": "tap (Kafka black hole)",
     "mirror_bh": "nginx mirror (black-hole sink)",
+    "tap_base": "tap (baseline"
+    + (f" {os.path.basename(os.environ['BENCH_BASELINE_BIN'])}" if os.environ.get("BENCH_BASELINE_BIN") else "")
+    + (f" {os.environ['BENCH_BASELINE_ENV']}" if os.environ.get("BENCH_BASELINE_ENV") else "") + ")",
 }
 
 def fmt(x, digits=3):
@@ -494,6 +519,7 @@ for group in groups:
                 "tap_nocap": (per("tap"), per("kafka")),
                 "tap_down": (per("tap_down"), None),
                 "tap_noredact": (per("tap_noredact"), per("kafka")),
+                "tap_base": (per("tap_base"), per("kafka")),
                 "mirror": (per("mirror"), per("sink")),
             }.get(r["target"], (None, None))
         table.append({
@@ -550,6 +576,10 @@ tap_max, mirror_max = find("max throughput", "tap"), find("max throughput", "mir
 if tap_max and mirror_max:
     checks.append(f"max throughput vs direct: tap {tap_max['ratio']:.2f}x, nginx mirror {mirror_max['ratio']:.2f}x "
                   f"(tap/mirror {tap_max['rps'] / mirror_max['rps']:.2f})")
+base_max = find("max throughput", "tap_base")
+if tap_max and base_max:
+    checks.append(f"max throughput, this tap vs the baseline tap: {tap_max['rps'] / base_max['rps']:.2f}x "
+                  f"({fmt(tap_max['proxy_us'], 1)} vs {fmt(base_max['proxy_us'], 1)} µs CPU per request)")
 for g in groups:
     if g.startswith("capture down"):
         for key in ("tap_down", "tap_bh", "mirror_bh"):

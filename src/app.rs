@@ -272,25 +272,35 @@ impl Application {
             };
             let (queue, capture_task) =
                 spawn_capture_task(limits, rules, policy, publisher, metrics.clone());
-            let tap_state = Tap::new(&config.tap, http.clone(), queue, metrics.clone())
-                .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?;
-            let tap_state = Arc::new(tap_state);
-            let listener = bind(config.tap.listen).await?;
-            app.tap_addr = Some(
-                listener
-                    .local_addr()
-                    .expect("bound listener has an address"),
-            );
-            let router = tap::router(tap_state.clone());
-            let token = shutdown.token();
+            // One router per event loop, each with its own upstream connection pool (a pooled
+            // connection's task lives on the loop that opened it); all share queue and readiness.
+            let threads = match config.tap.threads {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            };
+            let ready = Arc::new(std::sync::atomic::AtomicBool::new(true));
+            let mut routers = Vec::with_capacity(threads);
+            for _ in 0..threads {
+                let client =
+                    http_client::build(Duration::from_secs_f64(config.tap.connect_timeout_secs));
+                let tap_state = Tap::new(&config.tap, client, queue.clone(), metrics.clone())
+                    .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?
+                    .with_readiness(ready.clone());
+                routers.push(tap::router(Arc::new(tap_state)));
+            }
+            drop(queue);
             let header_timeout = Duration::from_secs_f64(config.tap.header_read_timeout_secs);
+            let addr = config.tap.listen;
+            let loops =
+                tap::server::start_event_loops(addr, routers, header_timeout, shutdown.token())
+                    .map_err(|source| AppError::Bind { addr, source })?;
+            app.tap_addr = Some(loops.addr);
             shutdown.spawn(async move {
-                tap::server::serve(listener, router, header_timeout, token).await;
-                // The router (and its capture queue handle) is gone: let the capture task drain.
+                loops.finished().await;
+                // The routers (and their capture queue handles) are gone: let the capture task drain.
                 let _ = capture_task.await;
             });
-            app.tap_ready = Some(tap_state.readiness());
-            drop(tap_state);
+            app.tap_ready = Some(ready);
         }
         drop(bus);
 

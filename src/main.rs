@@ -3,6 +3,11 @@
 
 use clap::Parser;
 
+/// mimalloc instead of glibc malloc: per-thread free lists suit the tap's short-lived per-request
+/// allocations across worker threads (measured in scripts/bench-tap.sh; see README "Benchmarks").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = shadowtap::cli::Cli::parse();
     shadowtap::telemetry::init_tracing();

@@ -57,8 +57,7 @@ pub struct KafkaPublisher {
 impl KafkaPublisher {
     /// Create the producer. Succeeds even if the broker is down (messages then time out and count).
     pub fn new(config: &KafkaConfig, metrics: &Metrics) -> Result<Self, BusError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", &config.brokers)
+        let producer = client_config(config)
             .set(
                 "queue.buffering.max.messages",
                 config.queue_max_messages.to_string(),
@@ -322,8 +321,7 @@ impl KafkaSource {
     /// Join the group and subscribe to the topic (partitions are assigned on the first poll).
     pub fn subscribe(config: &KafkaConfig, metrics: &Metrics) -> Result<Self, BusError> {
         let acks = Arc::new(Mutex::new(AckTracker::default()));
-        let consumer: StreamConsumer<GroupContext> = ClientConfig::new()
-            .set("bootstrap.servers", &config.brokers)
+        let consumer: StreamConsumer<GroupContext> = client_config(config)
             .set("group.id", &config.group)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
@@ -399,11 +397,20 @@ impl KafkaSource {
     }
 }
 
+/// A client config with the brokers and the user's extra properties (`bus.kafka.properties`:
+/// security, tuning); the caller then sets what shadowtap owns (validation keeps those out).
+fn client_config(config: &KafkaConfig) -> ClientConfig {
+    let mut client = ClientConfig::new();
+    for (name, value) in config.properties.iter() {
+        client.set(name, value);
+    }
+    client.set("bootstrap.servers", &config.brokers);
+    client
+}
+
 /// Create the topic if it does not exist (idempotent).
 pub async fn ensure_topic(config: &KafkaConfig) -> Result<(), BusError> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &config.brokers)
-        .create()?;
+    let admin: AdminClient<DefaultClientContext> = client_config(config).create()?;
     let topic = NewTopic::new(&config.topic, config.partitions, TopicReplication::Fixed(1));
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = tokio::time::timeout(

@@ -111,8 +111,19 @@ impl Config {
         {
             return invalid("tap.capture_queue, tap.capture_queue_bytes, bus.memory_capacity and worker.max_in_flight must be at least 1".into());
         }
+        if self.tap.threads > 1024 {
+            return invalid(format!(
+                "tap.threads must be at most 1024 (0 = one per core), not {}",
+                self.tap.threads
+            ));
+        }
         if self.bus.kafka.topic.is_empty() || self.bus.kafka.group.is_empty() {
             return invalid("bus.kafka.topic and bus.kafka.group must not be empty".into());
+        }
+        if let Some((name, instead)) = self.bus.kafka.properties.reserved() {
+            return invalid(format!(
+                "bus.kafka.properties: {name:?} is set by shadowtap (use {instead})"
+            ));
         }
         if self.ui.token.as_deref().is_some_and(|t| t.len() < 16) {
             return invalid("ui.token (SHADOWTAP_UI_TOKEN) must be at least 16 characters".into());
@@ -329,6 +340,51 @@ mod tests {
             c.ui.token.as_deref(),
             Some("a-ui-token-0123456789"),
             "SHADOWTAP_UI_TOKEN sets ui.token"
+        );
+    }
+
+    #[test]
+    fn kafka_properties_come_from_file_and_env_and_reserved_ones_are_refused() {
+        let text = "[bus.kafka.properties]\nsecurity.protocol = \"SASL_SSL\"\n\"sasl.mechanisms\" = \"PLAIN\"\n\"socket.timeout.ms\" = 20000\n\"sasl.password\" = \"from-file\"\n";
+        let e = env(&[(
+            "SHADOWTAP_BUS__KAFKA__PROPERTIES__SASL_PASSWORD",
+            "from-env",
+        )]);
+        let c = Config::from_toml(text, "test", &e).unwrap();
+        let props: Vec<(String, String)> = c
+            .bus
+            .kafka
+            .properties
+            .iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect();
+        // Applied in this order: the environment's spelling sorts after the file's, so it wins.
+        assert_eq!(
+            props,
+            [
+                ("sasl.mechanisms", "PLAIN"),
+                ("sasl.password", "from-file"),
+                ("sasl.password", "from-env"),
+                ("security.protocol", "SASL_SSL"),
+                ("socket.timeout.ms", "20000"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+        let debug = format!("{:?}", c.bus.kafka);
+        assert!(
+            !debug.contains("from-env") && !debug.contains("from-file"),
+            "{debug}"
+        );
+        let err = Config::from_toml(
+            "[bus.kafka.properties]\n\"group.id\" = \"x\"\n",
+            "test",
+            &env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("\"group.id\"") && err.contains("bus.kafka.group"),
+            "{err}"
         );
     }
 

@@ -150,6 +150,9 @@ pub struct TapConfig {
     /// Niceness of the capture thread: 19 (default) uses spare CPU only, so a saturated tap sheds
     /// captures instead of slowing clients; 0 competes with forwarding as an equal.
     pub capture_nice: i32,
+    /// Event loops serving the tap (each an OS thread with its own runtime, upstream pool and
+    /// `SO_REUSEPORT` socket); 0 = one per CPU core.
+    pub threads: usize,
     /// Request headers whose values become tags of the capture.
     pub tag_headers: Vec<String>,
     /// Remove the tag headers before forwarding (the upstream never sees them).
@@ -236,6 +239,7 @@ impl Default for TapConfig {
             capture_queue: 10_000,
             capture_queue_bytes: 64 * 1024 * 1024,
             capture_nice: 19,
+            threads: 0,
             tag_headers: vec!["x-shadowtap-team".into(), "x-shadowtap-feature".into()],
             strip_tag_headers: false,
             redact_headers: Vec::new(),
@@ -305,6 +309,97 @@ pub struct KafkaConfig {
     pub message_timeout_ms: u32,
     /// Partitions used when shadowtap creates the topic.
     pub partitions: i32,
+    /// Extra librdkafka properties for every Kafka client shadowtap creates (producer, consumer,
+    /// admin): `security.protocol`, `sasl.*`, `ssl.*`, tuning. Keys may spell `.` as `_`, so
+    /// secrets can come from the environment: `SHADOWTAP_BUS__KAFKA__PROPERTIES__SASL_PASSWORD`.
+    pub properties: KafkaProperties,
+}
+
+/// librdkafka properties (`name = "value"`); `Debug` shows the names only, since values can be
+/// credentials.
+#[derive(Clone, Default, PartialEq)]
+pub struct KafkaProperties(std::collections::BTreeMap<String, String>);
+
+/// Properties shadowtap sets itself (its at-least-once offset handling depends on them), or that
+/// have their own setting.
+const RESERVED_KAFKA_PROPERTIES: &[(&str, &str)] = &[
+    ("bootstrap.servers", "bus.kafka.brokers"),
+    ("group.id", "bus.kafka.group"),
+    ("enable.auto.commit", "manual commits after the store"),
+    ("enable.auto.offset.store", "manual commits after the store"),
+    (
+        "queue.buffering.max.messages",
+        "bus.kafka.queue_max_messages",
+    ),
+    ("message.timeout.ms", "bus.kafka.message_timeout_ms"),
+];
+
+impl KafkaProperties {
+    /// The properties with canonical (dotted, lowercase) names, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (String, &str)> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase().replace('_', "."), v.as_str()))
+    }
+
+    /// A property that shadowtap owns, with what governs it instead.
+    fn reserved(&self) -> Option<(String, &'static str)> {
+        self.iter().find_map(|(name, _)| {
+            RESERVED_KAFKA_PROPERTIES
+                .iter()
+                .find(|(r, _)| *r == name)
+                .map(|(_, instead)| (name, *instead))
+        })
+    }
+}
+
+impl FromIterator<(String, String)> for KafkaProperties {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+impl fmt::Debug for KafkaProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl<'de> Deserialize<'de> for KafkaProperties {
+    /// Values may be strings, numbers or booleans (TOML and environment overrides alike); an
+    /// unquoted dotted TOML key (`security.protocol = "SSL"`) is a nested table, flattened back.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Value {
+            Text(String),
+            Int(i64),
+            Float(f64),
+            Bool(bool),
+            Table(std::collections::BTreeMap<String, Value>),
+        }
+        fn flatten(prefix: String, v: Value, out: &mut std::collections::BTreeMap<String, String>) {
+            let text = match v {
+                Value::Text(s) => s,
+                Value::Int(i) => i.to_string(),
+                Value::Float(x) => x.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Table(t) => {
+                    for (k, v) in t {
+                        flatten(format!("{prefix}.{k}"), v, out);
+                    }
+                    return;
+                }
+            };
+            out.insert(prefix, text);
+        }
+        let raw = std::collections::BTreeMap::<String, Value>::deserialize(d)?;
+        let mut out = std::collections::BTreeMap::new();
+        for (k, v) in raw {
+            flatten(k, v, &mut out);
+        }
+        Ok(Self(out))
+    }
 }
 
 impl Default for KafkaConfig {
@@ -316,6 +411,7 @@ impl Default for KafkaConfig {
             queue_max_messages: 100_000,
             message_timeout_ms: 30_000,
             partitions: 6,
+            properties: KafkaProperties::default(),
         }
     }
 }

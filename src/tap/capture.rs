@@ -271,10 +271,10 @@ pub fn spawn_capture_task(
         .name("shadowtap-capture".into())
         .spawn(move || {
             lower_thread_priority(limits.nice);
-            while let Some(raw) = rx.blocking_recv() {
+            drain(&mut rx, CAPTURE_LINGER, |raw| {
                 queued_bytes.fetch_sub(raw.size(), Ordering::Relaxed);
                 capture_one(raw, &rules, &policy, publisher.as_ref(), &metrics);
-            }
+            });
             let _ = done_tx.send(());
         });
     if let Err(e) = spawned {
@@ -285,6 +285,38 @@ pub fn spawn_capture_task(
         let _ = done_rx.await;
     });
     (queue, task)
+}
+
+/// How long the capture thread waits for more captures once its queue is empty before it parks.
+///
+/// A parked receiver is woken by the sender (a futex wake on the request path's thread) for every
+/// capture; a thread that lingers takes what arrived meanwhile as a batch, so under load the
+/// request path wakes nobody and the capture thread wakes once per linger instead of once per
+/// request. Captures wait at most this long; the client never does.
+const CAPTURE_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Hand every item of `rx` to `handle` until all senders are gone: block while idle; when busy,
+/// drain without blocking and linger once before blocking again.
+fn drain<T>(rx: &mut mpsc::Receiver<T>, linger: std::time::Duration, mut handle: impl FnMut(T)) {
+    use mpsc::error::TryRecvError;
+    while let Some(item) = rx.blocking_recv() {
+        handle(item);
+        let mut lingered = false;
+        loop {
+            match rx.try_recv() {
+                Ok(item) => {
+                    handle(item);
+                    lingered = false;
+                }
+                Err(TryRecvError::Empty) if !lingered => {
+                    std::thread::sleep(linger);
+                    lingered = true;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+    }
 }
 
 /// Turn one raw capture into a published exchange (or a counted skip or drop).
@@ -523,6 +555,26 @@ data: [DONE]\n\n";
         assert!(queue.has_room());
         queue.offer(raw(&[], body));
         assert_eq!(dropped(), 1);
+    }
+
+    #[test]
+    fn drain_takes_everything_in_order_and_ends_with_the_senders() {
+        let (tx, mut rx) = mpsc::channel(64);
+        let producer = std::thread::spawn(move || {
+            for i in 0..200u32 {
+                tx.blocking_send(i).unwrap();
+                if i % 50 == 0 {
+                    // Let the receiver go idle (park) between bursts.
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        drain(&mut rx, std::time::Duration::from_millis(1), |i| {
+            seen.push(i)
+        });
+        producer.join().unwrap();
+        assert_eq!(seen, (0..200).collect::<Vec<_>>());
     }
 
     #[tokio::test]

@@ -85,6 +85,12 @@ impl Tap {
         })
     }
 
+    /// Share a readiness flag (several event loops answer `/readyz` for one tap).
+    pub fn with_readiness(mut self, ready: Arc<AtomicBool>) -> Self {
+        self.ready = ready;
+        self
+    }
+
     /// The readiness flag: store `false` to make `/readyz` answer 503 (shutting down).
     pub fn readiness(&self) -> Arc<AtomicBool> {
         self.ready.clone()
