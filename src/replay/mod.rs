@@ -228,6 +228,7 @@ impl Worker {
     /// are finished if they can be; unfinished ones stay unacknowledged and are redelivered.
     pub async fn run(self, mut source: CaptureSource, shutdown: CancellationToken) {
         let mut in_flight: JoinSet<(Delivery, bool)> = JoinSet::new();
+        let mut receive_errors = ErrorPace::default();
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -249,10 +250,19 @@ impl Worker {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        tracing::warn!(error = %e, "bus receive failed; retrying");
+                        // librdkafka reports transient trouble (broker down, transport failures)
+                        // as error events on the consumer queue, one per failed reconnect, and
+                        // recovers by itself; each call consumes one. Keep polling: the group's
+                        // rebalance events queue behind them, and pausing per error once held the
+                        // assignment back for a minute after a broker outage.
+                        let now = std::time::Instant::now();
+                        if let Some(suppressed) = receive_errors.log_now(now) {
+                            tracing::warn!(error = %e, suppressed, "bus receive failed; retrying");
+                        }
+                        let pause = receive_errors.pause(now);
                         tokio::select! {
                             _ = shutdown.cancelled() => break,
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = tokio::time::sleep(pause) => {}
                         }
                     }
                 },
@@ -596,8 +606,86 @@ async fn replay_inner(
     })
 }
 
+/// Pacing of consecutive bus receive errors: log at most one per [`ErrorPace::LOG_EVERY`] (with
+/// how many were not logged), and only pause when errors come faster than any real broker
+/// produces them (a source that fails without consuming anything must not spin).
+#[derive(Debug, Default)]
+struct ErrorPace {
+    last_log: Option<std::time::Instant>,
+    suppressed: u64,
+    window_start: Option<std::time::Instant>,
+    in_window: u32,
+}
+
+impl ErrorPace {
+    const LOG_EVERY: Duration = Duration::from_secs(10);
+    /// Errors per second beyond which the loop pauses.
+    const BURST: u32 = 1000;
+    const PAUSE: Duration = Duration::from_millis(100);
+
+    /// `Some(suppressed since the last log)` when this error should be logged.
+    fn log_now(&mut self, now: std::time::Instant) -> Option<u64> {
+        match self.last_log {
+            Some(t) if now.duration_since(t) < Self::LOG_EVERY => {
+                self.suppressed += 1;
+                None
+            }
+            _ => {
+                self.last_log = Some(now);
+                Some(std::mem::take(&mut self.suppressed))
+            }
+        }
+    }
+
+    /// How long to wait before polling again.
+    fn pause(&mut self, now: std::time::Instant) -> Duration {
+        match self.window_start {
+            Some(t) if now.duration_since(t) < Duration::from_secs(1) => self.in_window += 1,
+            _ => {
+                self.window_start = Some(now);
+                self.in_window = 1;
+            }
+        }
+        if self.in_window > Self::BURST {
+            Self::PAUSE
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn receive_errors_are_drained_without_pausing_and_logged_sparsely() {
+        use super::ErrorPace;
+        use std::time::Duration;
+        let t0 = std::time::Instant::now();
+        let mut pace = ErrorPace::default();
+        // A broker outage's backlog: hundreds of queued error events, drained at once.
+        let mut logged = Vec::new();
+        for i in 0..500u64 {
+            let now = t0 + Duration::from_micros(i * 10);
+            assert_eq!(pace.pause(now), Duration::ZERO, "error {i}");
+            if let Some(s) = pace.log_now(now) {
+                logged.push(s);
+            }
+        }
+        assert_eq!(logged, [0], "one warning for the burst");
+        let later = t0 + Duration::from_secs(11);
+        assert_eq!(
+            pace.log_now(later),
+            Some(499),
+            "then one with the count not logged"
+        );
+        // A source failing without consuming anything: paused once past the burst bound.
+        let t1 = t0 + Duration::from_secs(20);
+        let pauses = (0..1500u64)
+            .filter(|i| pace.pause(t1 + Duration::from_micros(*i)) > Duration::ZERO)
+            .count();
+        assert_eq!(pauses, 500);
+    }
+
     #[tokio::test]
     async fn exchange_locks_leave_nothing_behind() {
         let locks = super::ExchangeLocks::default();
