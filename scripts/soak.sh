@@ -7,6 +7,7 @@
 # Usage: scripts/soak.sh
 #   SOAK_SECS=900   measured seconds (after SOAK_WARMUP=60)    SOAK_RATE=300  requests per second
 #   SOAK_INDEX=embedded|off  the worker's vector index (embedded: in a scratch folder, size reported)
+#   SOAK_BIN=DIR    soak another build (a folder with its shadowtap and shadowtap-load)
 # Needs ports 127.0.0.1:18180-18184 and the local PostgreSQL (a scratch database is created).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -21,9 +22,13 @@ DB_URL="${ADMIN_DB%/*}/$DB"
 
 check_postgres
 start_kafka
-log "building shadowtap and shadowtap-load (release)"
-(cd "$ROOT" && cargo build --release --quiet --bin shadowtap --bin shadowtap-load)
-BIN="$CARGO_TARGET_DIR/release"
+if [ -n "${SOAK_BIN:-}" ]; then
+  BIN="$SOAK_BIN" # a folder with another build's shadowtap and shadowtap-load
+else
+  log "building shadowtap and shadowtap-load (release)"
+  (cd "$ROOT" && cargo build --release --quiet --bin shadowtap --bin shadowtap-load)
+  BIN="$CARGO_TARGET_DIR/release"
+fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/shadowtap-soak.XXXXXX")"
 PIDS=()
 cleanup() {

@@ -380,3 +380,66 @@ async fn secrets_and_pii_never_reach_the_database() {
         "{metrics}"
     );
 }
+
+/// Threads of this process whose name starts with `prefix` (Linux: /proc/self/task/*/comm).
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+#[tokio::test]
+async fn several_event_loops_share_the_address_and_stop_together() {
+    assert_eq!(threads_named("shadowtap-tap-"), 0);
+    let app = spawn_app_with(TestBus::Memory, |c| c.tap.threads = 4).await;
+    // A new thread names itself once it runs.
+    wait_until(Duration::from_secs(5), "one thread per loop", || async {
+        threads_named("shadowtap-tap-") == 4
+    })
+    .await;
+    // Every request on a new connection: the kernel spreads them over the four SO_REUSEPORT
+    // sockets, so a loop that did not accept would leave some of them hanging.
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let tap = app.tap;
+    let ok = futures_util::stream::iter(0..64)
+        .map(|i| {
+            let fresh = fresh.clone();
+            async move {
+                let body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": format!("loop {i}")}]});
+                let r = fresh
+                    .post(format!("http://{tap}/v1/chat/completions"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                r.status() == 200 && r.bytes().await.is_ok()
+            }
+        })
+        .buffer_unordered(16)
+        .filter(|ok| std::future::ready(*ok))
+        .count()
+        .await;
+    assert_eq!(ok, 64);
+    let ready = fresh
+        .get(format!("http://{tap}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    wait_until(Duration::from_secs(30), "64 exchanges stored", || async {
+        count(&app.store, "SELECT count(*) FROM exchanges").await == 64
+    })
+    .await;
+    assert!(app.app.shutdown(Duration::from_secs(10)).await);
+    // Each loop signals completion as its thread's last act.
+    wait_until(Duration::from_secs(5), "every loop thread gone", || async {
+        threads_named("shadowtap-tap-") == 0
+    })
+    .await;
+}
