@@ -283,9 +283,14 @@ impl Application {
             for _ in 0..threads {
                 let client =
                     http_client::build(Duration::from_secs_f64(config.tap.connect_timeout_secs));
-                let tap_state = Tap::new(&config.tap, client, queue.clone(), metrics.clone())
-                    .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?
-                    .with_readiness(ready.clone());
+                let tap_state = Tap::new(
+                    &config.tap,
+                    client,
+                    queue.clone(),
+                    metrics.clone(),
+                    ready.clone(),
+                )
+                .map_err(|m| AppError::Config(ConfigError::Invalid(m)))?;
                 routers.push(tap::router(Arc::new(tap_state)));
             }
             drop(queue);

@@ -52,12 +52,14 @@ pub struct Tap {
 }
 
 impl Tap {
-    /// Build the tap state from its config and the capture queue.
+    /// Build the tap state from its config and the capture queue. `ready` is the readiness flag
+    /// every event loop shares: store `false` to make `/readyz` answer 503 (shutting down).
     pub fn new(
         config: &TapConfig,
         client: HttpClient,
         queue: CaptureQueue,
         metrics: Metrics,
+        ready: Arc<AtomicBool>,
     ) -> Result<Self, String> {
         let strip_headers = if config.strip_tag_headers {
             config
@@ -81,19 +83,8 @@ impl Tap {
             strip_headers,
             queue,
             metrics,
-            ready: Arc::new(AtomicBool::new(true)),
+            ready,
         })
-    }
-
-    /// Share a readiness flag (several event loops answer `/readyz` for one tap).
-    pub fn with_readiness(mut self, ready: Arc<AtomicBool>) -> Self {
-        self.ready = ready;
-        self
-    }
-
-    /// The readiness flag: store `false` to make `/readyz` answer 503 (shutting down).
-    pub fn readiness(&self) -> Arc<AtomicBool> {
-        self.ready.clone()
     }
 }
 
