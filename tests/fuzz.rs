@@ -6,7 +6,8 @@
 //! until its time budget runs out: `SHADOWTAP_TEST_FUZZ_SECS` per target (default 3; the CI fuzz
 //! job, `scripts/fuzz.sh`, gives each 60). Every target checks properties, not just "no panic":
 //! reassembly does not depend on how the bytes were split, a value diffed with itself has no
-//! changes, redaction is idempotent, and config errors are values. A failing input is written to
+//! changes, redaction is idempotent (also on JSON text, whose check and string rewrite must agree
+//! with a `serde_json::Value` parse), and config errors are values. A failing input is written to
 //! `$SHADOWTAP_TEST_ARTIFACTS/fuzz/` (or the temp dir) with the seed that reproduces the run.
 //!
 //! This is mutation fuzzing without coverage guidance: `cargo fuzz` would instrument every
@@ -25,6 +26,7 @@ use shadowtap::diff::structural;
 use shadowtap::openai::sse::SseParser;
 use shadowtap::openai::stream::{assemble, StreamAssembler};
 use shadowtap::openai::ChatView;
+use shadowtap::tap::jsontext;
 use shadowtap::tap::redact::Redactor;
 
 fn budget() -> Duration {
@@ -359,6 +361,26 @@ fn redaction_never_panics_and_is_idempotent() {
             let mut again = value.clone();
             session.redact_json(&mut again);
             assert_eq!(again, value, "redacting a JSON body twice changes it");
+        }
+        // The capture path's text redaction: checks exactly what a Value parse accepts, and a
+        // rewrite of every string value (re-escaped) is still the same JSON.
+        let parsed = serde_json::from_slice::<Value>(bytes).ok();
+        assert_eq!(
+            jsontext::check(bytes).is_some(),
+            parsed.is_some(),
+            "check disagrees with a Value parse"
+        );
+        let rewritten = jsontext::map_string_values(&text, |s| Some(s.to_owned()));
+        if let Some(parsed) = parsed {
+            let out = rewritten.unwrap_or_else(|| text.clone().into_owned());
+            let reparsed: Value = serde_json::from_str(&out).expect("rewritten JSON parses");
+            assert_eq!(reparsed, parsed, "rewriting string values changed the JSON");
+            let masked = session.redact_json_text(&out).unwrap_or(out);
+            serde_json::from_str::<Value>(&masked).expect("redacted JSON parses");
+            assert!(
+                session.redact_json_text(&masked).is_none(),
+                "redacting a JSON text twice changes it"
+            );
         }
     });
 }

@@ -8,9 +8,9 @@ use crate::domain::Exchange;
 pub const VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct EnvelopeRef<'a> {
+struct EnvelopeRef<'a, C> {
     v: u32,
-    exchange: &'a Exchange,
+    exchange: &'a Exchange<C>,
 }
 
 #[derive(Deserialize)]
@@ -30,8 +30,8 @@ pub enum DecodeError {
     Exchange(String),
 }
 
-/// Encode an exchange for the bus.
-pub fn encode(exchange: &Exchange) -> Result<Vec<u8>, serde_json::Error> {
+/// Encode an exchange for the bus (bodies parsed, or kept as text by the tap: same wire form).
+pub fn encode<C: Serialize>(exchange: &Exchange<C>) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(&EnvelopeRef {
         v: VERSION,
         exchange,

@@ -76,10 +76,13 @@ impl BodyContent {
 }
 
 /// A body as captured: possibly cut at the capture limit (the forwarded body is always whole).
+///
+/// `C` is how the content is held: parsed ([`BodyContent`]) everywhere except in the tap's
+/// encoder, which keeps JSON as text and serialises to the same wire form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CapturedBody {
+pub struct CapturedBody<C = BodyContent> {
     /// Parsed content (of the captured prefix when truncated).
-    pub content: BodyContent,
+    pub content: C,
     /// True when the body was longer than the capture limit and only a prefix was kept.
     pub truncated: bool,
     /// Total size of the body in bytes as it went over the wire.
@@ -120,8 +123,10 @@ pub struct StreamStats {
 }
 
 /// One production request/response pair, as seen by the tap (secrets already removed).
+///
+/// `C` is how bodies are held (see [`CapturedBody`]); every reader uses the default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Exchange {
+pub struct Exchange<C = BodyContent> {
     pub id: ExchangeId,
     pub captured_at: DateTime<Utc>,
     pub method: String,
@@ -133,8 +138,8 @@ pub struct Exchange {
     pub tags: BTreeMap<String, String>,
     /// Request headers with secrets removed.
     pub request_headers: BTreeMap<String, String>,
-    pub request: CapturedBody,
-    pub response: CapturedBody,
+    pub request: CapturedBody<C>,
+    pub response: CapturedBody<C>,
     /// HTTP status the client received.
     pub status: u16,
     /// Time from request received to last response byte, in milliseconds.

@@ -13,13 +13,17 @@ use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use tokio::sync::mpsc;
 
+use serde::Serialize;
+use serde_json::value::RawValue;
+
 use super::headers::is_secret;
-use super::redact::Redactor;
+use super::jsontext;
+use super::redact::{Redactor, Session};
 use super::sample::CapturePolicy;
 use super::tee::{BodyEnd, TeeOutcome};
 use crate::bus::{envelope, CapturePublisher};
-use crate::domain::{BodyContent, CapturedBody, Exchange, ExchangeId, StreamStats};
-use crate::openai::stream::{self, AssembledStream};
+use crate::domain::{CapturedBody, Exchange, ExchangeId, StreamStats};
+use crate::openai::stream;
 use crate::telemetry::Metrics;
 
 /// Everything the request path hands over, unparsed.
@@ -47,44 +51,156 @@ pub struct CaptureRules {
     pub redactor: Arc<Redactor>,
 }
 
-/// Mask PII and secrets in every captured body and header value, consistently within the
-/// exchange. Returns the number of replacements by kind.
-pub fn redact_exchange(ex: &mut Exchange, redactor: &Redactor) -> BTreeMap<String, u64> {
-    let mut session = redactor.session();
-    for body in [&mut ex.request.content, &mut ex.response.content] {
-        match body {
-            BodyContent::Json(v) => session.redact_json(v),
-            BodyContent::Text(t) => {
-                if let Cow::Owned(masked) = session.redact_str(t) {
-                    *t = masked;
-                }
-            }
-            BodyContent::Empty => {}
+/// A body's content on its way to the bus. Serialises exactly like [`BodyContent`](crate::domain::BodyContent), but JSON stays
+/// the text that went over the wire (string values redacted in place), never a parsed tree.
+#[derive(Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+enum WireContent<'a> {
+    Empty,
+    Json(Cow<'a, RawValue>),
+    Text(Cow<'a, str>),
+}
+
+/// What became of one raw capture on the capture thread.
+pub enum Prepared {
+    /// Not published: counted under this `captures_skipped` reason.
+    Skipped(&'static str),
+    /// The envelope to publish.
+    Ready(Ready),
+}
+
+/// An encoded capture and what the metrics need from it.
+pub struct Ready {
+    pub id: ExchangeId,
+    /// The bus envelope ([`envelope::decode`] reads it).
+    pub payload: Vec<u8>,
+    /// Replacements by kind.
+    pub redactions: BTreeMap<String, u64>,
+    /// A body was cut at the capture limit.
+    pub truncated: bool,
+}
+
+/// Parse what the capture needs, apply the model and body-sampling rules, mask secrets and PII
+/// (consistently within the exchange: request, response, header values, tags, stream error) and
+/// encode the bus envelope.
+///
+/// JSON bodies are checked and redacted as text ([`jsontext`]) and embedded in the envelope as
+/// they are: no `serde_json::Value` of the body is built and serialised again. The envelope
+/// decodes to the same [`Exchange`] a parsed body would have given.
+pub fn prepare(
+    raw: &RawCapture,
+    rules: &CaptureRules,
+    policy: &CapturePolicy,
+) -> Result<Prepared, serde_json::Error> {
+    let request_checked = raw
+        .request
+        .as_ref()
+        .filter(|o| !o.truncated)
+        .and_then(|o| jsontext::check(&o.bytes));
+    let model = request_checked
+        .as_ref()
+        .and_then(|c| c.model.as_deref())
+        .map(str::to_owned);
+    if !policy.model_allowed(model.as_deref()) {
+        return Ok(Prepared::Skipped("model_excluded"));
+    }
+    if raw.decide_sample_by_body {
+        // Sampling by a conversation key in the body reads the messages: parse them (only then).
+        let parsed = raw
+            .request
+            .as_ref()
+            .filter(|_| request_checked.is_some())
+            .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.bytes).ok());
+        if !policy.sampled_by_body(parsed.as_ref()) {
+            return Ok(Prepared::Skipped("sampled_out"));
         }
     }
-    for value in ex.request_headers.values_mut().chain(ex.tags.values_mut()) {
+    let (mut tags, mut request_headers) = headers_and_tags(&raw.request_headers, rules);
+
+    let mut session = rules.redactor.session();
+    let request = match &raw.request {
+        Some(o) => wire_body(o, request_checked.is_some(), &mut session)?,
+        None => CapturedBody {
+            content: WireContent::Empty,
+            truncated: false,
+            size: 0,
+        },
+    };
+    let ms = |t: Instant| t.duration_since(raw.started).as_secs_f64() * 1000.0;
+    let (response, mut stream) = if raw.streamed {
+        let o = &raw.response;
+        let transport_complete = o.end == BodyEnd::Complete && !o.truncated;
+        let mut assembled = stream::assemble(&o.bytes, transport_complete);
+        session.redact_json(&mut assembled.completion);
+        let ttft_ms = assembled.first_content_offset.and_then(|offset| {
+            o.marks
+                .iter()
+                .find(|(n, _)| *n >= offset)
+                .map(|(_, t)| ms(*t))
+        });
+        let body = CapturedBody {
+            content: WireContent::Json(Cow::Owned(serde_json::value::to_raw_value(
+                &assembled.completion,
+            )?)),
+            truncated: o.truncated,
+            size: o.total,
+        };
+        let stats = StreamStats {
+            chunks: assembled.chunks,
+            malformed_chunks: assembled.malformed_chunks,
+            done: assembled.done,
+            complete: assembled.complete,
+            error: assembled.error,
+            ttft_ms,
+        };
+        (body, Some(stats))
+    } else {
+        let checked = !raw.response.truncated && jsontext::check(&raw.response.bytes).is_some();
+        (wire_body(&raw.response, checked, &mut session)?, None)
+    };
+    for value in request_headers.values_mut().chain(tags.values_mut()) {
         if let Cow::Owned(masked) = session.redact_str(value) {
             *value = masked;
         }
     }
-    if let Some(err) = ex.stream.as_mut().and_then(|s| s.error.as_mut()) {
+    if let Some(err) = stream.as_mut().and_then(|s| s.error.as_mut()) {
         session.redact_json(err);
     }
-    session.counts().clone()
+    let truncated = request.truncated || response.truncated;
+    let exchange = Exchange {
+        id: raw.id,
+        captured_at: raw.captured_at,
+        method: raw.method.clone(),
+        path: raw.path.clone(),
+        model,
+        tags,
+        request_headers,
+        request,
+        response,
+        status: raw.status,
+        latency_ms: ms(raw.response.ended_at),
+        ttfb_ms: raw.response.first_byte_at.map(ms),
+        streamed: raw.streamed,
+        stream,
+        incomplete: raw.response.end != BodyEnd::Complete,
+    };
+    Ok(Prepared::Ready(Ready {
+        id: raw.id,
+        payload: envelope::encode(&exchange)?,
+        redactions: session.counts().clone(),
+        truncated,
+    }))
 }
 
-/// Build the exchange that gets published: secrets removed, bodies parsed, PII masked.
-pub fn build_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
-    let mut ex = parse_exchange(raw, rules);
-    redact_exchange(&mut ex, &rules.redactor);
-    ex
-}
-
-/// Build the exchange without redaction.
-fn parse_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
+/// Captured request headers with secrets dropped, and the tag headers as tags (`x-shadowtap-`
+/// prefix removed).
+fn headers_and_tags(
+    headers: &HeaderMap,
+    rules: &CaptureRules,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut tags = BTreeMap::new();
-    let mut request_headers = BTreeMap::new();
-    for (name, value) in &raw.request_headers {
+    let mut kept = BTreeMap::new();
+    for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if let Some(tag) = rules
             .tag_headers
@@ -97,83 +213,41 @@ fn parse_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
             continue;
         }
         if !is_secret(name.as_str(), &rules.redact_headers) {
-            request_headers.insert(name.as_str().to_owned(), value);
+            kept.insert(name.as_str().to_owned(), value);
         }
     }
-    let request = raw.request.as_ref().map(captured).unwrap_or(CapturedBody {
-        content: BodyContent::Empty,
-        truncated: false,
-        size: 0,
-    });
-    let model = request
-        .json()
-        .and_then(|v| v.get("model"))
-        .and_then(|m| m.as_str())
-        .map(str::to_owned);
-    let ms = |t: Instant| t.duration_since(raw.started).as_secs_f64() * 1000.0;
-    let (response, stream) = if raw.streamed {
-        let (body, stats) = reassemble(&raw.response);
-        let ttft_ms = stats.first_content_offset.and_then(|offset| {
-            raw.response
-                .marks
-                .iter()
-                .find(|(n, _)| *n >= offset)
-                .map(|(_, t)| ms(*t))
-        });
-        let stats = StreamStats {
-            chunks: stats.chunks,
-            malformed_chunks: stats.malformed_chunks,
-            done: stats.done,
-            complete: stats.complete,
-            error: stats.error,
-            ttft_ms,
-        };
-        (body, Some(stats))
+    (tags, kept)
+}
+
+/// A non-streamed body for the wire, redacted: JSON (when `checked` by [`jsontext::check`]) as its
+/// own text; a truncated prefix or anything else as lossy UTF-8 text (a prefix of JSON is not
+/// JSON; keep it as text rather than guess).
+fn wire_body<'a>(
+    o: &'a TeeOutcome,
+    checked: bool,
+    session: &mut Session<'_>,
+) -> Result<CapturedBody<WireContent<'a>>, serde_json::Error> {
+    let json = if checked && !o.truncated {
+        std::str::from_utf8(&o.bytes).ok()
     } else {
-        (captured(&raw.response), None)
+        None
     };
-    Exchange {
-        id: raw.id,
-        captured_at: raw.captured_at,
-        method: raw.method,
-        path: raw.path,
-        model,
-        tags,
-        request_headers,
-        request,
-        response,
-        status: raw.status,
-        latency_ms: ms(raw.response.ended_at),
-        ttfb_ms: raw.response.first_byte_at.map(ms),
-        streamed: raw.streamed,
-        stream,
-        incomplete: raw.response.end != BodyEnd::Complete,
-    }
-}
-
-/// A streamed response: the reassembled completion as the body, plus what reassembly found.
-fn reassemble(o: &TeeOutcome) -> (CapturedBody, AssembledStream) {
-    let transport_complete = o.end == BodyEnd::Complete && !o.truncated;
-    let assembled = stream::assemble(&o.bytes, transport_complete);
-    let body = CapturedBody {
-        content: BodyContent::Json(assembled.completion.clone()),
+    let content = match json {
+        Some(text) => WireContent::Json(match session.redact_json_text(text) {
+            None => Cow::Borrowed(serde_json::from_str::<&RawValue>(text)?),
+            Some(masked) => Cow::Owned(RawValue::from_string(masked)?),
+        }),
+        None if o.bytes.is_empty() && !o.truncated => WireContent::Empty,
+        None => WireContent::Text(match String::from_utf8_lossy(&o.bytes) {
+            Cow::Borrowed(text) => session.redact_str(text),
+            Cow::Owned(text) => Cow::Owned(session.redact_str(&text).into_owned()),
+        }),
+    };
+    Ok(CapturedBody {
+        content,
         truncated: o.truncated,
         size: o.total,
-    };
-    (body, assembled)
-}
-
-fn captured(o: &TeeOutcome) -> CapturedBody {
-    CapturedBody {
-        // A truncated prefix of JSON is not JSON; keep it as text rather than guess.
-        content: if o.truncated {
-            BodyContent::Text(String::from_utf8_lossy(&o.bytes).into_owned())
-        } else {
-            BodyContent::from_bytes(&o.bytes)
-        },
-        truncated: o.truncated,
-        size: o.total,
-    }
+    })
 }
 
 /// Handle the request path uses: never waits.
@@ -327,32 +401,14 @@ fn capture_one(
     publisher: &dyn CapturePublisher,
     metrics: &Metrics,
 ) {
-    let by_body = raw.decide_sample_by_body;
-    let mut exchange = parse_exchange(raw, rules);
-    if !policy.model_allowed(exchange.model.as_deref()) {
-        metrics
-            .captures_skipped
-            .with_label_values(&["model_excluded"])
-            .inc();
-        return;
-    }
-    if by_body && !policy.sampled_by_body(exchange.request.json()) {
-        metrics
-            .captures_skipped
-            .with_label_values(&["sampled_out"])
-            .inc();
-        return;
-    }
-    for (kind, n) in redact_exchange(&mut exchange, &rules.redactor) {
-        metrics.redactions.with_label_values(&[&kind]).inc_by(n);
-    }
-    if exchange.request.truncated || exchange.response.truncated {
-        metrics.captures_truncated.inc();
-    }
-    let payload = match envelope::encode(&exchange) {
-        Ok(p) => p,
+    let ready = match prepare(&raw, rules, policy) {
+        Ok(Prepared::Ready(ready)) => ready,
+        Ok(Prepared::Skipped(reason)) => {
+            metrics.captures_skipped.with_label_values(&[reason]).inc();
+            return;
+        }
         Err(e) => {
-            tracing::warn!(exchange_id = %exchange.id, error = %e, "capture encoding failed");
+            tracing::warn!(exchange_id = %raw.id, error = %e, "capture encoding failed");
             metrics
                 .captures_dropped
                 .with_label_values(&["encode"])
@@ -360,10 +416,17 @@ fn capture_one(
             return;
         }
     };
-    match publisher.try_publish(&exchange.id.to_string(), payload) {
+    drop(raw);
+    for (kind, n) in &ready.redactions {
+        metrics.redactions.with_label_values(&[kind]).inc_by(*n);
+    }
+    if ready.truncated {
+        metrics.captures_truncated.inc();
+    }
+    match publisher.try_publish(&ready.id.to_string(), ready.payload) {
         Ok(()) => metrics.captures_published.inc(),
         Err(e) => {
-            tracing::debug!(exchange_id = %exchange.id, error = %e, "capture dropped");
+            tracing::debug!(exchange_id = %ready.id, error = %e, "capture dropped");
             metrics
                 .captures_dropped
                 .with_label_values(&[e.reason()])
@@ -375,7 +438,50 @@ fn capture_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::BodyContent;
     use bytes::Bytes;
+
+    /// The exchange a worker decodes from what the capture thread publishes.
+    fn build_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
+        let policy = CapturePolicy::new(&crate::config::TapConfig::default()).unwrap();
+        match prepare(&raw, rules, &policy).unwrap() {
+            Prepared::Ready(ready) => envelope::decode(&ready.payload).unwrap(),
+            Prepared::Skipped(reason) => panic!("skipped: {reason}"),
+        }
+    }
+
+    /// Bodies kept as text decode to what parsing and redacting them as values gives.
+    #[test]
+    fn text_bodies_decode_like_parsed_ones() {
+        let bodies: [&'static [u8]; 9] = [
+            br#"{"model":"gpt-4o","messages":[{"role":"user","content":"mail ada@example.com \"now\"\n"}]}"#,
+            b"{\n  \"model\": \"gpt-4o\",\n  \"n\": [1, 2.5e3, true, null]\n}\n",
+            br#"{"a":"call +1 (555) 123-4567","b":{"c":["10.0.0.1","plain"]}}"#,
+            br#"{"n":1e999}"#,
+            br#"[1,2"#,
+            b"plain text with ada@example.com",
+            b"",
+            b"{\"s\":\"\xff\"}",
+            br#""a JSON string sk-proj-abcdefghijklmnopqrstuvwxyz0123""#,
+        ];
+        for body in bodies {
+            let mut r = raw(&[], body);
+            r.response = outcome(body, false);
+            let ex = build_exchange(r, &rules());
+            let mut expected = BodyContent::from_bytes(body);
+            let rules = rules();
+            let mut session = rules.redactor.session();
+            match &mut expected {
+                BodyContent::Json(v) => session.redact_json(v),
+                BodyContent::Text(t) => *t = session.redact_str(t).into_owned(),
+                BodyContent::Empty => {}
+            }
+            let name = String::from_utf8_lossy(body);
+            assert_eq!(ex.request.content, expected, "{name}");
+            assert_eq!(ex.response.content, expected, "{name}");
+            assert_eq!(ex.request.size, body.len() as u64);
+        }
+    }
 
     fn outcome(bytes: &'static [u8], truncated: bool) -> TeeOutcome {
         TeeOutcome {

@@ -275,6 +275,19 @@ impl Session<'_> {
         }
     }
 
+    /// Redact every string value of a JSON text (object keys are left as they are), as
+    /// [`Session::redact_json`] does for a parsed value, in document order; `None` when nothing
+    /// matched. `json` must be a text [`check`](crate::tap::jsontext::check) accepted.
+    pub fn redact_json_text(&mut self, json: &str) -> Option<String> {
+        if self.redactor.rules.is_empty() {
+            return None;
+        }
+        crate::tap::jsontext::map_string_values(json, |s| match self.redact_str(s) {
+            Cow::Owned(masked) => Some(masked),
+            Cow::Borrowed(_) => None,
+        })
+    }
+
     /// Replacements made so far, by kind name (`email`, ..., or the custom name lower-cased).
     pub fn counts(&self) -> &BTreeMap<String, u64> {
         &self.counts
