@@ -416,7 +416,6 @@ fn capture_one(
             return;
         }
     };
-    drop(raw);
     for (kind, n) in &ready.redactions {
         metrics.redactions.with_label_values(&[kind]).inc_by(*n);
     }

@@ -12,12 +12,19 @@ use regex::Regex;
 use super::checksums::{cards, iban_checksum};
 use super::Kind;
 
-/// Cheap facts about a text that let detectors skip it without running a regex.
+/// Cheap facts about a text that let detectors skip it without running a regex: each detector
+/// runs only when the text has what every match of it needs (a redaction runs on every string
+/// of every captured body, and most strings have no candidate at all).
 pub(super) struct Hints {
     pub at: bool,
-    pub digit: bool,
-    pub colon: bool,
+    /// ASCII digits in the text.
+    pub digits: usize,
+    pub colons: usize,
+    pub dots: usize,
+    pub plus: bool,
     pub angle: bool,
+    /// Two capital letters followed by two digits (how every IBAN starts).
+    pub iban_head: bool,
 }
 
 impl Hints {
@@ -25,20 +32,51 @@ impl Hints {
     pub fn of(text: &str) -> Self {
         let mut h = Self {
             at: false,
-            digit: false,
-            colon: false,
+            digits: 0,
+            colons: 0,
+            dots: 0,
+            plus: false,
             angle: false,
+            iban_head: false,
         };
+        // The three bytes before the current one.
+        let mut last = [0u8; 3];
         for b in text.bytes() {
             match b {
                 b'@' => h.at = true,
-                b'0'..=b'9' => h.digit = true,
-                b':' => h.colon = true,
+                b'0'..=b'9' => {
+                    h.digits += 1;
+                    h.iban_head |= last[0].is_ascii_uppercase()
+                        && last[1].is_ascii_uppercase()
+                        && last[2].is_ascii_digit();
+                }
+                b':' => h.colons += 1,
+                b'.' => h.dots += 1,
+                b'+' => h.plus = true,
                 b'<' => h.angle = true,
                 _ => {}
             }
+            last = [last[1], last[2], b];
         }
         h
+    }
+
+    /// Enough digits for a card number (13–19).
+    fn card(&self) -> bool {
+        self.digits >= 13
+    }
+
+    /// Enough for an international number (`+`, 8–15 digits) or a NANP one (10 digits).
+    fn phone(&self) -> (bool, bool) {
+        (self.plus && self.digits >= 8, self.digits >= 10)
+    }
+
+    /// Enough for a dotted quad (4 digits, 3 dots) or an IPv6 address (2 colons and a digit).
+    fn ip(&self) -> (bool, bool) {
+        (
+            self.digits >= 4 && self.dots >= 3,
+            self.colons >= 2 && self.digits >= 1,
+        )
     }
 }
 
@@ -100,11 +138,16 @@ pub(super) fn find(kind: Kind, text: &str, hints: &Hints, out: &mut dyn FnMut(us
     let p = &*PATTERNS;
     match kind {
         Kind::Email if hints.at => scan(&p.email, text, out, email),
-        Kind::Phone if hints.digit => {
-            scan(&p.phone_intl, text, out, phone_intl);
-            scan(&p.phone_nanp, text, out, phone_nanp);
+        Kind::Phone => {
+            let (intl, nanp) = hints.phone();
+            if intl {
+                scan(&p.phone_intl, text, out, phone_intl);
+            }
+            if nanp {
+                scan(&p.phone_nanp, text, out, phone_nanp);
+            }
         }
-        Kind::Card if hints.digit => {
+        Kind::Card if hints.card() => {
             for m in p.digit_run.find_iter(text).filter(|m| m.len() >= 13) {
                 let left_open = !number_before(text, m.start(), &['.', ',']);
                 let right_open = !number_after(text, m.end(), &['.', ',']);
@@ -114,15 +157,21 @@ pub(super) fn find(kind: Kind, text: &str, hints: &Hints, out: &mut dyn FnMut(us
                 });
             }
         }
-        Kind::Iban if hints.digit => scan(&p.iban, text, out, iban),
-        Kind::Ip if hints.digit => {
-            scan(&p.ipv4, text, out, ipv4);
-            if hints.colon {
+        Kind::Iban if hints.iban_head => scan(&p.iban, text, out, iban),
+        Kind::Ip => {
+            let (v4, v6) = hints.ip();
+            if v4 {
+                scan(&p.ipv4, text, out, ipv4);
+            }
+            if v6 {
                 scan(&p.ipv6, text, out, ipv6);
             }
         }
         Kind::Secret => {
             scan(&p.secret, text, out, secret);
+            if !mentions_bearer(text) {
+                return;
+            }
             for c in p.bearer.captures_iter(text) {
                 let (all, token) = (c.get(0).expect("group 0"), c.get(1).expect("group 1"));
                 let end = token.start() + token.as_str().trim_end_matches(['.', ',']).len();
@@ -135,6 +184,16 @@ pub(super) fn find(kind: Kind, text: &str, hints: &Hints, out: &mut dyn FnMut(us
         }
         _ => {}
     }
+}
+
+/// Whether `text` contains `bearer` in any case: what the `Bearer` token pattern needs, checked
+/// without running it (a case-insensitive pattern has no fast literal prefilter).
+fn mentions_bearer(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr2_iter(b'b', b'B', b).any(|i| {
+        b.get(i + 1..i + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"earer"))
+    })
 }
 
 /// The key under which a value of `kind` is numbered: equal keys share a placeholder.
@@ -373,10 +432,18 @@ mod tests {
 
     #[test]
     fn hints_see_the_triggers() {
-        let h = Hints::of("a@b 1 : <");
-        assert!(h.at && h.digit && h.colon && h.angle);
+        let h = Hints::of("a@b 1 : < +.");
+        assert!(h.at && h.digits == 1 && h.colons == 1 && h.angle && h.plus && h.dots == 1);
         let h = Hints::of("plain words");
-        assert!(!h.at && !h.digit && !h.colon && !h.angle);
+        assert!(!h.at && h.digits == 0 && h.colons == 0 && !h.angle && !h.plus);
+        assert!(Hints::of("iban GB82 WEST").iban_head);
+        assert!(!Hints::of("Gb82 G-82 GB8 2").iban_head);
+        assert!(Hints::of("4111 1111 1111 1").card());
+        assert!(!Hints::of("4111 1111 1111").card());
+        assert_eq!(Hints::of("+1 555 123 45").phone(), (true, false));
+        assert_eq!(Hints::of("555-123-4567").phone(), (false, true));
+        assert_eq!(Hints::of("1.2.3.4").ip(), (true, false));
+        assert_eq!(Hints::of("1.2.3 ::1").ip(), (false, true));
     }
 
     #[test]
