@@ -268,6 +268,19 @@ impl RawCapture {
 }
 
 impl CaptureQueue {
+    /// A queue of `capacity` entries and its receiving end, without a capture thread (tests).
+    #[cfg(test)]
+    pub(crate) fn detached(capacity: usize) -> (Self, mpsc::Receiver<RawCapture>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let queue = Self {
+            tx,
+            queued_bytes: Arc::new(AtomicUsize::new(0)),
+            max_bytes: usize::MAX,
+            metrics: Metrics::new(),
+        };
+        (queue, rx)
+    }
+
     /// Whether a capture offered now could be queued (entries and bytes both below their bounds).
     pub fn has_room(&self) -> bool {
         self.tx.capacity() > 0 && self.queued_bytes.load(Ordering::Relaxed) < self.max_bytes
@@ -435,7 +448,7 @@ fn capture_one(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::BodyContent;
     use bytes::Bytes;
@@ -482,7 +495,7 @@ mod tests {
         }
     }
 
-    fn outcome(bytes: &'static [u8], truncated: bool) -> TeeOutcome {
+    pub(crate) fn outcome(bytes: &'static [u8], truncated: bool) -> TeeOutcome {
         TeeOutcome {
             bytes: Bytes::from_static(bytes),
             total: bytes.len() as u64 + if truncated { 10 } else { 0 },
@@ -494,7 +507,7 @@ mod tests {
         }
     }
 
-    fn raw(headers: &[(&str, &str)], request: &'static [u8]) -> RawCapture {
+    pub(crate) fn raw(headers: &[(&str, &str)], request: &'static [u8]) -> RawCapture {
         let mut h = HeaderMap::new();
         for (k, v) in headers {
             h.insert(

@@ -32,7 +32,7 @@ use crate::telemetry::Metrics;
 use capture::{CaptureQueue, RawCapture};
 use idle::IdleTimeoutBody;
 use sample::CapturePolicy;
-use tee::TeeBody;
+use tee::{TeeBody, TeeOutcome};
 
 /// Request header a client sets to `off` to keep one request out of the capture.
 pub const OPT_OUT_HEADER: &str = "x-shadowtap-capture";
@@ -151,6 +151,45 @@ fn gateway_error(status: StatusCode, message: &str, code: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// Where the two halves of one capture meet. The request body's tee and the response body's tee
+/// finish in either order — an upstream may answer (413, an error) before it has read the whole
+/// upload, while the request body is still being sent or dropped — and whichever finishes last
+/// offers the capture, so its request prefix is never lost to that race.
+#[derive(Default)]
+struct Meet {
+    /// The request body's outcome, once its tee finished (on completion, error or drop).
+    request: Option<TeeOutcome>,
+    request_done: bool,
+    /// The capture waiting for the request body's tee.
+    waiting: Option<RawCapture>,
+}
+
+impl Meet {
+    fn request_done(meet: &Mutex<Meet>, outcome: TeeOutcome, queue: &CaptureQueue) {
+        let mut m = meet.lock().expect("capture meeting poisoned");
+        m.request_done = true;
+        match m.waiting.take() {
+            Some(mut raw) => {
+                drop(m);
+                raw.request = Some(outcome);
+                queue.offer(raw);
+            }
+            None => m.request = Some(outcome),
+        }
+    }
+
+    fn response_done(meet: &Mutex<Meet>, mut raw: RawCapture, queue: &CaptureQueue) {
+        let mut m = meet.lock().expect("capture meeting poisoned");
+        if m.request_done {
+            raw.request = m.request.take();
+            drop(m);
+            queue.offer(raw);
+        } else {
+            m.waiting = Some(raw);
+        }
+    }
+}
+
 async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
     let started = Instant::now();
     let captured_at = chrono::Utc::now();
@@ -202,16 +241,16 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
             )
         }
     };
-    let request_slot = Arc::new(Mutex::new(None));
+    let meet = Arc::new(Mutex::new(Meet::default()));
     let body_failed = Arc::new(AtomicBool::new(false));
     let body = Body::new(WatchBody {
         inner: body,
         failed: body_failed.clone(),
     });
     let body = if capture {
-        let slot = request_slot.clone();
+        let (meet, queue) = (meet.clone(), tap.queue.clone());
         Body::new(TeeBody::new(body, tap.max_capture_bytes, move |o| {
-            *slot.lock().expect("request slot poisoned") = Some(o);
+            Meet::request_done(&meet, o, &queue);
         }))
     } else {
         body
@@ -296,20 +335,54 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         if let Some(first) = response.first_byte_at {
             ttfb.observe(first.duration_since(started).as_secs_f64());
         }
-        let request = request_slot.lock().expect("request slot poisoned").take();
-        queue.offer(RawCapture {
+        let raw = RawCapture {
             id: ExchangeId::new(),
             captured_at,
             started,
             method,
             path,
             request_headers,
-            request,
+            request: None,
             response,
             status,
             streamed,
             decide_sample_by_body: sampled.is_none(),
-        });
+        };
+        Meet::response_done(&meet, raw, &queue);
     });
     Response::from_parts(rparts, Body::new(tee))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use capture::tests::{outcome, raw};
+
+    /// Whichever tee finishes last offers the capture, with the request's outcome in it.
+    #[test]
+    fn a_capture_waits_for_the_request_body_in_either_order() {
+        for response_first in [false, true] {
+            let (queue, mut rx) = CaptureQueue::detached(4);
+            let meet = Mutex::new(Meet::default());
+            let mut capture = raw(&[], b"");
+            capture.request = None;
+            let request = outcome(br#"{"model":"gpt-4o-mini"}"#, true);
+            if response_first {
+                Meet::response_done(&meet, capture, &queue);
+                assert!(
+                    rx.try_recv().is_err(),
+                    "offered before the request finished"
+                );
+                Meet::request_done(&meet, request, &queue);
+            } else {
+                Meet::request_done(&meet, request, &queue);
+                assert!(rx.try_recv().is_err());
+                Meet::response_done(&meet, capture, &queue);
+            }
+            let offered = rx.try_recv().expect("offered once both finished");
+            let request = offered.request.expect("with the request's outcome");
+            assert!(request.truncated && request.bytes.starts_with(b"{\"model\""));
+            assert!(rx.try_recv().is_err(), "offered once");
+        }
+    }
 }
