@@ -154,38 +154,50 @@ fn gateway_error(status: StatusCode, message: &str, code: &str) -> Response {
 /// Where the two halves of one capture meet. The request body's tee and the response body's tee
 /// finish in either order — an upstream may answer (413, an error) before it has read the whole
 /// upload, while the request body is still being sent or dropped — and whichever finishes last
-/// offers the capture, so its request prefix is never lost to that race.
-#[derive(Default)]
+/// offers the capture, so its request prefix is never lost to that race. Each tee finishes
+/// exactly once (on completion, error or drop).
 struct Meet {
-    /// The request body's outcome, once its tee finished (on completion, error or drop).
+    queue: CaptureQueue,
+    halves: Mutex<Halves>,
+}
+
+#[derive(Default)]
+struct Halves {
+    /// The request body's outcome, once its tee finished first.
     request: Option<TeeOutcome>,
-    request_done: bool,
-    /// The capture waiting for the request body's tee.
+    /// The capture, once the response body's tee finished first.
     waiting: Option<RawCapture>,
 }
 
 impl Meet {
-    fn request_done(meet: &Mutex<Meet>, outcome: TeeOutcome, queue: &CaptureQueue) {
-        let mut m = meet.lock().expect("capture meeting poisoned");
-        m.request_done = true;
-        match m.waiting.take() {
-            Some(mut raw) => {
-                drop(m);
-                raw.request = Some(outcome);
-                queue.offer(raw);
-            }
-            None => m.request = Some(outcome),
+    fn new(queue: CaptureQueue) -> Self {
+        Self {
+            queue,
+            halves: Mutex::default(),
         }
     }
 
-    fn response_done(meet: &Mutex<Meet>, mut raw: RawCapture, queue: &CaptureQueue) {
-        let mut m = meet.lock().expect("capture meeting poisoned");
-        if m.request_done {
-            raw.request = m.request.take();
-            drop(m);
-            queue.offer(raw);
-        } else {
-            m.waiting = Some(raw);
+    fn request_done(&self, outcome: TeeOutcome) {
+        let mut halves = self.halves.lock().expect("capture meeting poisoned");
+        match halves.waiting.take() {
+            Some(mut raw) => {
+                drop(halves);
+                raw.request = Some(outcome);
+                self.queue.offer(raw);
+            }
+            None => halves.request = Some(outcome),
+        }
+    }
+
+    fn response_done(&self, mut raw: RawCapture) {
+        let mut halves = self.halves.lock().expect("capture meeting poisoned");
+        match halves.request.take() {
+            Some(request) => {
+                drop(halves);
+                raw.request = Some(request);
+                self.queue.offer(raw);
+            }
+            None => halves.waiting = Some(raw),
         }
     }
 }
@@ -241,19 +253,21 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
             )
         }
     };
-    let meet = Arc::new(Mutex::new(Meet::default()));
+    // Only a captured request allocates anything for its capture.
+    let meet = capture.then(|| Arc::new(Meet::new(tap.queue.clone())));
     let body_failed = Arc::new(AtomicBool::new(false));
     let body = Body::new(WatchBody {
         inner: body,
         failed: body_failed.clone(),
     });
-    let body = if capture {
-        let (meet, queue) = (meet.clone(), tap.queue.clone());
-        Body::new(TeeBody::new(body, tap.max_capture_bytes, move |o| {
-            Meet::request_done(&meet, o, &queue);
-        }))
-    } else {
-        body
+    let body = match &meet {
+        Some(meet) => {
+            let meet = meet.clone();
+            Body::new(TeeBody::new(body, tap.max_capture_bytes, move |o| {
+                meet.request_done(o)
+            }))
+        }
+        None => body,
     };
     let request_headers = if capture {
         parts.headers.clone()
@@ -317,16 +331,15 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         .with_label_values(&[&route_label, status.to_string().as_str()])
         .inc();
     let incoming = IdleTimeoutBody::new(incoming, tap.idle_timeout);
-    if !capture {
+    let Some(meet) = meet else {
         return Response::from_parts(rparts, Body::new(incoming));
-    }
+    };
 
     let streamed = rparts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v: &HeaderValue| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    let queue = tap.queue.clone();
     let ttfb = tap
         .metrics
         .tap_ttfb_seconds
@@ -348,7 +361,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
             streamed,
             decide_sample_by_body: sampled.is_none(),
         };
-        Meet::response_done(&meet, raw, &queue);
+        meet.response_done(raw);
     });
     Response::from_parts(rparts, Body::new(tee))
 }
@@ -363,21 +376,21 @@ mod tests {
     fn a_capture_waits_for_the_request_body_in_either_order() {
         for response_first in [false, true] {
             let (queue, mut rx) = CaptureQueue::detached(4);
-            let meet = Mutex::new(Meet::default());
+            let meet = Meet::new(queue);
             let mut capture = raw(&[], b"");
             capture.request = None;
             let request = outcome(br#"{"model":"gpt-4o-mini"}"#, true);
             if response_first {
-                Meet::response_done(&meet, capture, &queue);
+                meet.response_done(capture);
                 assert!(
                     rx.try_recv().is_err(),
                     "offered before the request finished"
                 );
-                Meet::request_done(&meet, request, &queue);
+                meet.request_done(request);
             } else {
-                Meet::request_done(&meet, request, &queue);
+                meet.request_done(request);
                 assert!(rx.try_recv().is_err());
-                Meet::response_done(&meet, capture, &queue);
+                meet.response_done(capture);
             }
             let offered = rx.try_recv().expect("offered once both finished");
             let request = offered.request.expect("with the request's outcome");
