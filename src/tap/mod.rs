@@ -89,11 +89,57 @@ impl Tap {
     }
 }
 
-/// Notes when the client's request body fails, so the resulting upstream error is answered as the
-/// client's (400), not the upstream's (502).
+/// The client's request body on its way upstream. Notes when it fails, so the resulting upstream
+/// error is answered as the client's (400), not the upstream's (502).
+///
+/// And lingers: when it is dropped unfinished — the upstream answered (a 413, a 401) or the tap
+/// did (502, 504) before the upload ended — the rest is read and discarded in the background for
+/// up to [`LINGER_TIME`] and [`LINGER_BYTES`], like nginx's lingering close. Closing a socket with
+/// unread data makes the kernel reset the connection, and the client, still writing, would see a
+/// broken pipe instead of the answer. HTTP/1 only (HTTP/2 cancels a stream cleanly).
 struct WatchBody {
     inner: Body,
     failed: Arc<AtomicBool>,
+    /// Linger when dropped unfinished.
+    linger: bool,
+}
+
+/// How long a dropped request body is still read (and discarded), at most.
+const LINGER_TIME: Duration = Duration::from_secs(5);
+/// How much of a dropped request body is read (and discarded), at most.
+const LINGER_BYTES: usize = 64 << 20;
+
+/// Read and discard the rest of `body` within the linger bounds.
+async fn linger(mut body: Body) {
+    use http_body_util::BodyExt;
+    let mut left = LINGER_BYTES;
+    let drained = tokio::time::timeout(LINGER_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            left = left.saturating_sub(frame.data_ref().map_or(0, |d| d.len()));
+            if left == 0 {
+                return;
+            }
+        }
+    })
+    .await;
+    tracing::debug!(
+        read = LINGER_BYTES - left,
+        ended = drained.is_ok() && left > 0,
+        "lingered on an unfinished request body"
+    );
+}
+
+impl Drop for WatchBody {
+    fn drop(&mut self) {
+        let finished =
+            http_body::Body::is_end_stream(&self.inner) || self.failed.load(Ordering::Relaxed);
+        if !self.linger || finished {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(linger(std::mem::take(&mut self.inner)));
+        }
+    }
 }
 
 impl http_body::Body for WatchBody {
@@ -105,8 +151,11 @@ impl http_body::Body for WatchBody {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
         let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
-        if let std::task::Poll::Ready(Some(Err(_))) = &polled {
-            self.failed.store(true, Ordering::Relaxed);
+        match &polled {
+            std::task::Poll::Ready(Some(Err(_))) => self.failed.store(true, Ordering::Relaxed),
+            // Ended: nothing to linger on (`is_end_stream` may not say so after the last frame).
+            std::task::Poll::Ready(None) => self.linger = false,
+            _ => {}
         }
         polled
     }
@@ -259,6 +308,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
     let body = Body::new(WatchBody {
         inner: body,
         failed: body_failed.clone(),
+        linger: parts.version <= Version::HTTP_11,
     });
     let body = match &meet {
         Some(meet) => {

@@ -264,3 +264,69 @@ async fn oversized_and_odd_headers_are_handled_like_a_careful_proxy() {
     assert_eq!(seen[2].uri.query(), Some("last=1"));
     still_serves(&app, &upstream).await;
 }
+
+/// Read one HTTP/1.1 response with a Content-Length body from `conn`; returns its status.
+async fn read_response(conn: &mut TcpStream) -> u16 {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if got.len() >= end + 4 + len {
+                return head[9..12].parse().unwrap();
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf))
+            .await
+            .expect("a response in time")
+            .expect("readable");
+        assert!(n > 0, "closed before a whole response: {got:?}");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[tokio::test]
+async fn an_upload_cut_short_by_an_early_answer_is_read_to_its_end_and_the_connection_kept() {
+    // An upstream that refuses without reading the body (as providers do on a bad key).
+    let router = Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            [("content-type", "application/json")],
+            r#"{"error":{"message":"bad key","type":"invalid_request_error"}}"#,
+        )
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let app = spawn_app_with(TestBus::Memory, |c| c.tap.upstream = url).await;
+
+    const LEN: usize = 8 << 20;
+    let mut conn = TcpStream::connect(app.tap).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {LEN}\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 << 10];
+    conn.write_all(&chunk).await.unwrap();
+    // The upstream's answer, or a 502 when the upstream's own close (with the upload unread) reset
+    // its connection before the tap read that answer: an answer before the upload ends, either way.
+    let first = read_response(&mut conn).await;
+    assert!(first == 401 || first == 502, "{first}");
+    // The rest of the upload: without a lingering close, the tap would have closed with unread
+    // bytes and these writes would fail (connection reset, broken pipe).
+    for _ in 1..LEN / chunk.len() {
+        conn.write_all(&chunk)
+            .await
+            .expect("the tap reads the rest of the upload");
+    }
+    // Read to its end, the connection serves the next request.
+    conn.write_all(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_response(&mut conn).await, 401, "the same connection");
+}

@@ -263,33 +263,15 @@ async fn huge_bodies_and_slow_clients_do_not_stall_others() {
     );
     // The fake upstream refuses bodies over 2 MiB and closes the connection: depending on whether
     // its early 413 arrives before the upload breaks off, the client gets that 413 or a 502
-    // (upstream closed mid-request) — or, when the tap has answered and closed while the client
-    // was still writing its 10 MiB, a broken pipe on the client's write (the tap does no lingering
-    // close). Never a hang, and nobody else waits.
-    let big_status = match big_task.await.unwrap() {
-        Ok(big) => Some(big.status().as_u16()),
-        Err(e) => {
-            let mut source: Option<&dyn std::error::Error> = Some(&e);
-            let mut closed_while_writing = false;
-            while let Some(err) = source {
-                if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                    closed_while_writing |= matches!(
-                        io.kind(),
-                        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
-                    );
-                }
-                source = err.source();
-            }
-            assert!(
-                e.is_request() && closed_while_writing,
-                "the big request failed otherwise: {e:?}"
-            );
-            None
-        }
-    };
-    if let Some(status) = big_status {
-        assert!(status == 413 || status == 502, "{status}");
-    }
+    // (upstream closed mid-request). Either way the client gets an answer, not a broken pipe: the
+    // tap reads and discards the rest of the upload before closing (lingering close). Never a
+    // hang, and nobody else waits.
+    let big = big_task
+        .await
+        .unwrap()
+        .expect("an answer, not a reset, although the upload was cut off");
+    let status = big.status().as_u16();
+    assert!(status == 413 || status == 502, "{status}");
 
     // The slow client is disconnected by the header-read timeout.
     let mut buf = [0u8; 1024];
@@ -300,7 +282,7 @@ async fn huge_bodies_and_slow_clients_do_not_stall_others() {
         matches!(read, Ok(0)) || read.is_err() || String::from_utf8_lossy(&buf).contains("408")
     );
 
-    if big_status != Some(413) {
+    if status != 413 {
         return;
     }
     // Captured with a truncated request prefix (the upstream stopped reading at its own limit).
