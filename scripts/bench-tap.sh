@@ -450,10 +450,13 @@ for target in direct tap_down tap_bh mirror_bh; do fixed "capture down, $SLOW_RA
 
 # What the taps did with the captures.
 METRICS="$WORK/metrics.txt"
-for name in tap tap_down tap_bh tap_noredact; do
+METRIC_TAPS=(tap)
+[ -n "$BASELINE_BIN" ] && METRIC_TAPS+=(tap_base)
+METRIC_TAPS+=(tap_down tap_bh tap_noredact)
+for name in "${METRIC_TAPS[@]}"; do
   case "$name" in
     tap) port=$P_TAP ;; tap_down) port=$P_TAP_DOWN ;; tap_bh) port=$P_TAP_BH ;;
-    tap_noredact) port=$P_TAP_NOREDACT ;;
+    tap_noredact) port=$P_TAP_NOREDACT ;; tap_base) port=$P_TAP_BASE ;;
   esac
   python3 - "$name" "http://127.0.0.1:$port/metrics" >>"$METRICS" <<'PY'
 import re, sys, urllib.request
@@ -461,7 +464,7 @@ text = urllib.request.urlopen(sys.argv[2], timeout=10).read().decode()
 def total(prefix):
     return int(sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
                    if l.startswith(prefix) and not l.startswith("#")))
-print(f"{sys.argv[1]}\t{total('shadowtap_captures_published_total')}\t{total('shadowtap_captures_dropped_total')}")
+print(f"{sys.argv[1]}\t{total('shadowtap_captures_published_total')}\t{total('shadowtap_captures_dropped_total')}\t{total('shadowtap_capture_records_total')}")
 PY
 done
 
@@ -476,8 +479,8 @@ import json, os, platform, subprocess, sys, time
 rows = [json.loads(l) for l in open(results_path) if l.strip()]
 metrics = {}
 for line in open(metrics_path):
-    name, published, dropped = line.split("\t")
-    metrics[name] = (int(published), int(dropped))
+    name, published, dropped, records = line.split("\t")
+    metrics[name] = (int(published), int(dropped), int(records))
 
 LABEL = {
     "direct": "direct",
@@ -587,7 +590,12 @@ for g in groups:
             if t:
                 checks.append(f"{g}, {LABEL[key]}: p50 {t['dp50']:+.3f} ms, p99 {t['dp99']:+.3f} ms vs direct, "
                               f"{t['errors']} errors")
-captures = [f"{LABEL[k]}: {p} published, {d} dropped" for k, (p, d) in metrics.items()]
+captures = [
+    f"{LABEL[k]}: {p} published"
+    + (f" in {r} records ({p / r:.1f} per record)" if r else "")
+    + f", {d} dropped"
+    for k, (p, d, r) in metrics.items()
+]
 print()
 for c in checks:
     print("  " + c)

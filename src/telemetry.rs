@@ -32,6 +32,8 @@ pub struct Metrics {
     pub tap_ttfb_seconds: HistogramVec,
     /// Captures handed to the bus.
     pub captures_published: IntCounter,
+    /// Bus records they were packed into (published / records = exchanges per record).
+    pub capture_records: IntCounter,
     /// Captures not delivered, by reason (`tap_queue_full`, `bus_full`, `bus_unavailable`, `delivery_failed`, `encode`).
     pub captures_dropped: IntCounterVec,
     /// Requests on captured routes that were not captured, by reason (`sampled_out`, `model_excluded`).
@@ -140,6 +142,10 @@ impl Metrics {
             captures_published: counter(
                 "shadowtap_captures_published_total",
                 "Captures handed to the bus",
+            ),
+            capture_records: counter(
+                "shadowtap_capture_records_total",
+                "Bus records the published captures were packed into",
             ),
             captures_dropped: counter_vec(
                 "shadowtap_captures_dropped_total",

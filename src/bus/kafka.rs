@@ -21,7 +21,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::ack::AckTracker;
 use super::stall::{PartitionProgress, StallWatch};
-use super::{AckToken, BusError, CapturePublisher, Delivery, PublishError};
+use super::{AckToken, BatchLimits, BusError, CapturePublisher, Delivery, PublishError, Record};
 use crate::config::KafkaConfig;
 use crate::telemetry::Metrics;
 
@@ -35,15 +35,16 @@ struct DeliveryCounter {
 impl ClientContext for DeliveryCounter {}
 
 impl ProducerContext for DeliveryCounter {
-    type DeliveryOpaque = ();
+    /// Exchanges in the record.
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, exchanges: usize) {
         if let Err((err, _)) = result {
-            tracing::debug!(error = %err, "capture delivery failed");
+            tracing::debug!(error = %err, exchanges, "capture delivery failed");
             self.metrics
                 .captures_dropped
                 .with_label_values(&["delivery_failed"])
-                .inc();
+                .inc_by(exchanges as u64);
         }
     }
 }
@@ -52,6 +53,7 @@ impl ProducerContext for DeliveryCounter {
 pub struct KafkaPublisher {
     producer: ThreadedProducer<DeliveryCounter>,
     topic: String,
+    batch: BatchLimits,
 }
 
 impl KafkaPublisher {
@@ -65,6 +67,9 @@ impl KafkaPublisher {
             .set("queue.buffering.max.kbytes", "131072")
             .set("message.timeout.ms", config.message_timeout_ms.to_string())
             .set("linger.ms", "5")
+            // Only failures are counted: no delivery report (and no wake-up of the polling
+            // thread) per successful record.
+            .set("delivery.report.only.error", "true")
             .set("socket.keepalive.enable", "true")
             .create_with_context(DeliveryCounter {
                 metrics: metrics.clone(),
@@ -72,6 +77,10 @@ impl KafkaPublisher {
         Ok(Self {
             producer,
             topic: config.topic.clone(),
+            batch: BatchLimits {
+                max_exchanges: config.batch_max_exchanges,
+                max_bytes: config.batch_max_bytes,
+            },
         })
     }
 
@@ -84,12 +93,18 @@ impl KafkaPublisher {
 }
 
 impl CapturePublisher for KafkaPublisher {
-    fn try_publish(&self, key: &str, payload: Vec<u8>) -> Result<(), PublishError> {
-        let record = BaseRecord::to(&self.topic).key(key).payload(&payload);
-        self.producer.send(record).map_err(|(err, _)| match err {
+    fn try_publish(&self, record: Record) -> Result<(), PublishError> {
+        let message = BaseRecord::with_opaque_to(&self.topic, record.exchanges)
+            .key(&record.key)
+            .payload(&record.payload);
+        self.producer.send(message).map_err(|(err, _)| match err {
             KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => PublishError::Full,
             other => PublishError::Unavailable(other.to_string()),
         })
+    }
+
+    fn batch_limits(&self) -> BatchLimits {
+        self.batch
     }
 }
 

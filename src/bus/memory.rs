@@ -2,7 +2,7 @@
 
 use tokio::sync::mpsc;
 
-use super::{AckToken, CapturePublisher, Delivery, PublishError};
+use super::{AckToken, CapturePublisher, Delivery, PublishError, Record};
 
 /// Publishing half of the memory bus.
 pub struct MemoryPublisher {
@@ -22,9 +22,11 @@ pub fn channel(capacity: usize) -> (MemoryPublisher, MemorySource) {
 }
 
 impl CapturePublisher for MemoryPublisher {
-    fn try_publish(&self, key: &str, payload: Vec<u8>) -> Result<(), PublishError> {
+    /// One message per record; the capture thread gives this bus single-exchange records (its
+    /// capacity counts messages).
+    fn try_publish(&self, record: Record) -> Result<(), PublishError> {
         self.tx
-            .try_send((key.to_owned(), payload))
+            .try_send((record.key, record.payload))
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => PublishError::Full,
                 mpsc::error::TrySendError::Closed(_) => {
@@ -54,10 +56,15 @@ mod tests {
 
     #[tokio::test]
     async fn full_is_reported_without_waiting() {
+        let record = |key: &str, payload: &[u8]| Record {
+            key: key.into(),
+            payload: payload.to_vec(),
+            exchanges: 1,
+        };
         let (p, mut s) = channel(1);
-        p.try_publish("a", b"1".to_vec()).unwrap();
+        p.try_publish(record("a", b"1")).unwrap();
         assert!(matches!(
-            p.try_publish("b", b"2".to_vec()),
+            p.try_publish(record("b", b"2")),
             Err(PublishError::Full)
         ));
         let d = s.next().await.unwrap();

@@ -16,6 +16,8 @@ pub mod stall;
 
 use std::sync::Arc;
 
+pub use envelope::{BatchLimits, Record};
+
 use crate::config::{BusConfig, BusKind};
 use crate::telemetry::Metrics;
 
@@ -49,8 +51,13 @@ pub enum BusError {
 
 /// Publishes encoded captures without ever waiting.
 pub trait CapturePublisher: Send + Sync + 'static {
-    /// Hand `payload` (keyed by `key`) to the bus, or fail at once.
-    fn try_publish(&self, key: &str, payload: Vec<u8>) -> Result<(), PublishError>;
+    /// Hand a record to the bus, or fail at once.
+    fn try_publish(&self, record: Record) -> Result<(), PublishError>;
+
+    /// How many exchanges this bus's records may hold (see [`envelope::Packer`]).
+    fn batch_limits(&self) -> BatchLimits {
+        BatchLimits::SINGLE
+    }
 }
 
 /// One message from the bus, to be acknowledged after its results are stored.

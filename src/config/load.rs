@@ -108,8 +108,10 @@ impl Config {
             || self.tap.capture_queue_bytes == 0
             || self.bus.memory_capacity == 0
             || self.worker.max_in_flight == 0
+            || self.bus.kafka.batch_max_exchanges == 0
+            || self.bus.kafka.batch_max_bytes == 0
         {
-            return invalid("tap.capture_queue, tap.capture_queue_bytes, bus.memory_capacity and worker.max_in_flight must be at least 1".into());
+            return invalid("tap.capture_queue, tap.capture_queue_bytes, bus.memory_capacity, bus.kafka.batch_max_exchanges, bus.kafka.batch_max_bytes and worker.max_in_flight must be at least 1".into());
         }
         if self.tap.threads > 1024 {
             return invalid(format!(

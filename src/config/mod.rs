@@ -309,6 +309,13 @@ pub struct KafkaConfig {
     pub message_timeout_ms: u32,
     /// Partitions used when shadowtap creates the topic.
     pub partitions: i32,
+    /// Exchanges one record may hold: the tap packs the captures it has ready into one record
+    /// (`{"v":2,"exchanges":[…]}`), so the broker and the client pay per-record costs once per
+    /// batch. 1 publishes each exchange as its own version-1 record. Workers read both.
+    pub batch_max_exchanges: usize,
+    /// A record closes before an exchange would take it past this size (an exchange larger than
+    /// this travels alone); keep it below the broker's `message.max.bytes`.
+    pub batch_max_bytes: usize,
     /// Extra librdkafka properties for every Kafka client shadowtap creates (producer, consumer,
     /// admin): `security.protocol`, `sasl.*`, `ssl.*`, tuning. Keys may spell `.` as `_`, so
     /// secrets can come from the environment: `SHADOWTAP_BUS__KAFKA__PROPERTIES__SASL_PASSWORD`.
@@ -411,6 +418,8 @@ impl Default for KafkaConfig {
             queue_max_messages: 100_000,
             message_timeout_ms: 30_000,
             partitions: 6,
+            batch_max_exchanges: 32,
+            batch_max_bytes: 512 * 1024,
             properties: KafkaProperties::default(),
         }
     }

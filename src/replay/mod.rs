@@ -17,7 +17,7 @@ pub mod pacing;
 pub mod retry;
 pub mod tokens;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,6 +150,117 @@ impl Drop for ExchangeGuard<'_> {
     }
 }
 
+/// What a worker does with one exchange of a delivery.
+enum Work {
+    Exchange(Box<Exchange>),
+    /// The record, or this exchange of it, cannot be decoded: park it.
+    DeadLetter {
+        payload: Vec<u8>,
+        reason: String,
+    },
+}
+
+/// One exchange of a delivery, processed on its own.
+struct Unit {
+    /// The delivery it belongs to ([`OpenDeliveries`]).
+    delivery: u64,
+    /// Where it came from (`topic/2@1234`, and `[i]` for the i-th exchange of a batch).
+    origin: String,
+    key: Option<String>,
+    work: Work,
+}
+
+/// Deliveries whose exchanges are being processed: each is acknowledged when its last exchange
+/// is stored, and never if one of them could not be.
+#[derive(Default)]
+struct OpenDeliveries {
+    open: HashMap<u64, OpenDelivery>,
+    started: u64,
+}
+
+struct OpenDelivery {
+    delivery: Delivery,
+    remaining: usize,
+    stored: bool,
+}
+
+impl OpenDeliveries {
+    /// Split a delivery into its exchanges (an empty batch is acknowledged at once).
+    fn start(&mut self, mut d: Delivery, source: &CaptureSource) -> Vec<Unit> {
+        self.started += 1;
+        let seq = self.started;
+        let payload = std::mem::take(&mut d.payload);
+        let unit = |origin: String, work| Unit {
+            delivery: seq,
+            origin,
+            key: d.key.clone(),
+            work,
+        };
+        let units: Vec<Unit> = match envelope::decode_record(&payload) {
+            Ok(items) if items.len() == 1 => items
+                .into_iter()
+                .map(|item| unit(d.origin.clone(), work(item)))
+                .collect(),
+            Ok(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| unit(format!("{}[{i}]", d.origin), work(item)))
+                .collect(),
+            Err(e) => vec![unit(
+                d.origin.clone(),
+                Work::DeadLetter {
+                    reason: e.to_string(),
+                    payload,
+                },
+            )],
+        };
+        if units.is_empty() {
+            ack(source, &d);
+        } else {
+            self.open.insert(
+                seq,
+                OpenDelivery {
+                    delivery: d,
+                    remaining: units.len(),
+                    stored: true,
+                },
+            );
+        }
+        units
+    }
+
+    /// One exchange of delivery `seq` is done (`stored`, or given up at shutdown).
+    fn finished(&mut self, seq: u64, stored: bool, source: &CaptureSource) {
+        let Some(open) = self.open.get_mut(&seq) else {
+            return;
+        };
+        open.remaining -= 1;
+        open.stored &= stored;
+        if open.remaining == 0 {
+            let open = self.open.remove(&seq).expect("present");
+            if open.stored {
+                ack(source, &open.delivery);
+            }
+        }
+    }
+}
+
+fn work(item: envelope::Item) -> Work {
+    match item {
+        Ok(exchange) => Work::Exchange(Box::new(exchange)),
+        Err(bad) => Work::DeadLetter {
+            reason: bad.error.to_string(),
+            payload: bad.envelope,
+        },
+    }
+}
+
+fn ack(source: &CaptureSource, d: &Delivery) {
+    if let Err(e) = source.ack(d) {
+        tracing::warn!(origin = %d.origin, error = %e, "ack failed; message will be redelivered");
+    }
+}
+
 /// Why an exchange is stored but not replayed.
 fn not_replayable(ex: &Exchange) -> Option<&'static str> {
     let path = ex.path.split('?').next().unwrap_or("");
@@ -224,30 +335,37 @@ impl Worker {
         Ok(())
     }
 
-    /// Consume until the bus closes or shutdown is requested. Deliveries in flight at shutdown
-    /// are finished if they can be; unfinished ones stay unacknowledged and are redelivered.
+    /// Consume until the bus closes or shutdown is requested. Each exchange of a delivery (a
+    /// record may hold a batch) is processed on its own, up to `max_in_flight` exchanges at once;
+    /// the delivery is acknowledged once all of them are stored. Exchanges in flight at shutdown
+    /// are finished if they can be; a delivery with any unfinished exchange stays unacknowledged
+    /// and is redelivered (its stored exchanges are then found, not redone).
     pub async fn run(self, mut source: CaptureSource, shutdown: CancellationToken) {
-        let mut in_flight: JoinSet<(Delivery, bool)> = JoinSet::new();
+        let mut in_flight: JoinSet<(u64, bool)> = JoinSet::new();
+        let mut waiting: VecDeque<Unit> = VecDeque::new();
+        let mut open = OpenDeliveries::default();
         let mut receive_errors = ErrorPace::default();
         loop {
+            while in_flight.len() < self.max_in_flight {
+                let Some(unit) = waiting.pop_front() else {
+                    break;
+                };
+                let worker = self.clone();
+                let token = shutdown.clone();
+                in_flight.spawn(async move {
+                    let ok = worker.process_until_stored(&unit, &token).await;
+                    (unit.delivery, ok)
+                });
+            }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
-                    if let Ok((delivery, true)) = done {
-                        if let Err(e) = source.ack(&delivery) {
-                            tracing::warn!(origin = %delivery.origin, error = %e, "ack failed; message will be redelivered");
-                        }
+                    if let Ok((seq, ok)) = done {
+                        open.finished(seq, ok, &source);
                     }
                 }
-                next = source.next(), if in_flight.len() < self.max_in_flight => match next {
-                    Ok(Some(d)) => {
-                        let worker = self.clone();
-                        let token = shutdown.clone();
-                        in_flight.spawn(async move {
-                            let ok = worker.process_until_stored(&d, &token).await;
-                            (d, ok)
-                        });
-                    }
+                next = source.next(), if waiting.is_empty() && in_flight.len() < self.max_in_flight => match next {
+                    Ok(Some(d)) => waiting.extend(open.start(d, &source)),
                     Ok(None) => break,
                     Err(e) => {
                         // librdkafka reports transient trouble (broker down, transport failures)
@@ -268,30 +386,54 @@ impl Worker {
                 },
             }
         }
-        // Let deliveries in flight finish (bounded by the process's shutdown grace period).
+        // Let exchanges in flight finish (bounded by the process's shutdown grace period).
         while let Some(done) = in_flight.join_next().await {
-            if let Ok((delivery, true)) = done {
-                let _ = source.ack(&delivery);
+            if let Ok((seq, ok)) = done {
+                open.finished(seq, ok, &source);
             }
         }
         source.flush_acks();
         tracing::info!("worker stopped");
     }
 
-    /// Process a delivery, retrying while the database is unavailable. True when it may be acked.
-    async fn process_until_stored(&self, d: &Delivery, shutdown: &CancellationToken) -> bool {
+    /// Process a unit, retrying while the database is unavailable. True when it may be acked.
+    async fn process_until_stored(&self, unit: &Unit, shutdown: &CancellationToken) -> bool {
         let mut backoff = Duration::from_millis(200);
         loop {
-            match self.process(d).await {
+            let result = match &unit.work {
+                Work::Exchange(exchange) => self.process(exchange).await,
+                Work::DeadLetter { payload, reason } => {
+                    tracing::warn!(origin = %unit.origin, error = %reason, "poison message");
+                    self.dead_letter(unit, payload, reason).await
+                }
+            };
+            match result {
                 Ok(()) => return true,
                 Err(StoreError::Unavailable(e)) => {
                     self.metrics.store_retries.inc();
-                    tracing::warn!(origin = %d.origin, error = %e, "database unavailable; will retry");
+                    tracing::warn!(origin = %unit.origin, error = %e, "database unavailable; will retry");
                 }
                 Err(e) => {
                     // The data itself is unacceptable: park it instead of retrying forever.
-                    tracing::error!(origin = %d.origin, error = %e, "message rejected by the database");
-                    match self.dead_letter(d, &format!("store rejected: {e}")).await {
+                    tracing::error!(origin = %unit.origin, error = %e, "message rejected by the database");
+                    let parked = match &unit.work {
+                        Work::Exchange(exchange) => match envelope::encode(exchange.as_ref()) {
+                            Ok(payload) => {
+                                self.dead_letter(unit, &payload, &format!("store rejected: {e}"))
+                                    .await
+                            }
+                            Err(encode) => {
+                                tracing::error!(origin = %unit.origin, error = %encode, "cannot encode the rejected exchange; dropping it");
+                                Ok(())
+                            }
+                        },
+                        // The dead letter itself was rejected (e.g. its bytes): keep the reason.
+                        Work::DeadLetter { reason, .. } => {
+                            self.dead_letter(unit, b"", &format!("{reason}; payload rejected: {e}"))
+                                .await
+                        }
+                    };
+                    match parked {
                         Ok(()) => return true,
                         Err(e) => tracing::warn!(error = %e, "dead letter failed; will retry"),
                     }
@@ -305,9 +447,14 @@ impl Worker {
         }
     }
 
-    async fn dead_letter(&self, d: &Delivery, reason: &str) -> Result<(), StoreError> {
+    async fn dead_letter(
+        &self,
+        unit: &Unit,
+        payload: &[u8],
+        reason: &str,
+    ) -> Result<(), StoreError> {
         self.store
-            .insert_dead_letter(&d.origin, d.key.as_deref(), &d.payload, reason)
+            .insert_dead_letter(&unit.origin, unit.key.as_deref(), payload, reason)
             .await?;
         self.metrics
             .worker_messages
@@ -316,24 +463,17 @@ impl Worker {
         Ok(())
     }
 
-    /// Decode, store, replay to each candidate, diff.
-    pub async fn process(&self, d: &Delivery) -> Result<(), StoreError> {
-        let exchange = match envelope::decode(&d.payload) {
-            Ok(ex) => ex,
-            Err(e) => {
-                tracing::warn!(origin = %d.origin, error = %e, "poison message");
-                return self.dead_letter(d, &e.to_string()).await;
-            }
-        };
+    /// Store, replay to each candidate, diff.
+    pub async fn process(&self, exchange: &Exchange) -> Result<(), StoreError> {
         let _guard = self.exchanges.lock(exchange.id).await;
-        self.store.insert_exchange(&exchange).await?;
-        match not_replayable(&exchange) {
+        self.store.insert_exchange(exchange).await?;
+        match not_replayable(exchange) {
             Some(why) => tracing::debug!(exchange_id = %exchange.id, why, "stored without replay"),
             None => {
                 let jobs = self
                     .candidates
                     .iter()
-                    .map(|c| self.replay_phase(&exchange, c));
+                    .map(|c| self.replay_phase(exchange, c));
                 let mut replayed = Vec::new();
                 for r in futures_util::future::join_all(jobs).await {
                     replayed.extend(r?);
@@ -344,7 +484,7 @@ impl Worker {
                     .find(|r| r.candidate.name.as_str() == CONTROL)
                 {
                     Some(control) => {
-                        let outcome = self.diff_phase(&exchange, control, None).await?;
+                        let outcome = self.diff_phase(exchange, control, None).await?;
                         Some(Noise::from_control(&outcome)).filter(|_| control.failure.is_none())
                     }
                     None => None,
@@ -354,10 +494,10 @@ impl Worker {
                     .filter(|r| r.candidate.name.as_str() != CONTROL)
                 {
                     if !r.has_diff {
-                        self.diff_phase(&exchange, r, noise.as_ref()).await?;
+                        self.diff_phase(exchange, r, noise.as_ref()).await?;
                     }
                 }
-                self.index_prompt(&exchange).await;
+                self.index_prompt(exchange).await;
             }
         }
         self.metrics

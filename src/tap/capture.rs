@@ -1,7 +1,8 @@
 //! Turning what the tap saw into an [`Exchange`] and publishing it — off the request path.
 //!
 //! The request path only does a `try_send` of a [`RawCapture`] into a bounded queue; the capture
-//! task parses, strips secrets, encodes and `try_publish`es. Anything full or down: drop and count.
+//! thread parses, strips secrets, encodes, packs what it has ready into bus records and
+//! `try_publish`es them. Anything full or down: drop and count.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -21,7 +22,8 @@ use super::jsontext;
 use super::redact::{Redactor, Session};
 use super::sample::CapturePolicy;
 use super::tee::{BodyEnd, TeeOutcome};
-use crate::bus::{envelope, CapturePublisher};
+use crate::bus::envelope::{Packer, Record};
+use crate::bus::CapturePublisher;
 use crate::domain::{CapturedBody, Exchange, ExchangeId, StreamStats};
 use crate::openai::stream;
 use crate::telemetry::Metrics;
@@ -65,14 +67,14 @@ enum WireContent<'a> {
 pub enum Prepared {
     /// Not published: counted under this `captures_skipped` reason.
     Skipped(&'static str),
-    /// The envelope to publish.
+    /// The encoded exchange to publish.
     Ready(Ready),
 }
 
 /// An encoded capture and what the metrics need from it.
 pub struct Ready {
     pub id: ExchangeId,
-    /// The bus envelope ([`envelope::decode`] reads it).
+    /// The encoded exchange (a [`Packer`] wraps it into a bus record).
     pub payload: Vec<u8>,
     /// Replacements by kind.
     pub redactions: BTreeMap<String, u64>,
@@ -82,10 +84,10 @@ pub struct Ready {
 
 /// Parse what the capture needs, apply the model and body-sampling rules, mask secrets and PII
 /// (consistently within the exchange: request, response, header values, tags, stream error) and
-/// encode the bus envelope.
+/// encode the exchange.
 ///
 /// JSON bodies are checked and redacted as text ([`jsontext`]) and embedded in the envelope as
-/// they are: no `serde_json::Value` of the body is built and serialised again. The envelope
+/// they are: no `serde_json::Value` of the body is built and serialised again. The encoding
 /// decodes to the same [`Exchange`] a parsed body would have given.
 pub fn prepare(
     raw: &RawCapture,
@@ -186,7 +188,7 @@ pub fn prepare(
     };
     Ok(Prepared::Ready(Ready {
         id: raw.id,
-        payload: envelope::encode(&exchange)?,
+        payload: serde_json::to_vec(&exchange)?,
         redactions: session.counts().clone(),
         truncated,
     }))
@@ -358,9 +360,18 @@ pub fn spawn_capture_task(
         .name("shadowtap-capture".into())
         .spawn(move || {
             lower_thread_priority(limits.nice);
-            drain(&mut rx, CAPTURE_LINGER, |raw| {
-                queued_bytes.fetch_sub(raw.size(), Ordering::Relaxed);
-                capture_one(raw, &rules, &policy, publisher.as_ref(), &metrics);
+            let mut out = Outbox {
+                packer: Packer::new(publisher.batch_limits()),
+                publisher: publisher.as_ref(),
+                metrics: &metrics,
+            };
+            drain(&mut rx, CAPTURE_LINGER, |next| match next {
+                Some(raw) => {
+                    queued_bytes.fetch_sub(raw.size(), Ordering::Relaxed);
+                    capture_one(raw, &rules, &policy, &mut out);
+                }
+                // Nothing else is waiting: publish what is packed rather than hold it.
+                None => out.flush(),
             });
             let _ = done_tx.send(());
         });
@@ -382,38 +393,88 @@ pub fn spawn_capture_task(
 /// request. Captures wait at most this long; the client never does.
 const CAPTURE_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// Hand every item of `rx` to `handle` until all senders are gone: block while idle; when busy,
-/// drain without blocking and linger once before blocking again.
-fn drain<T>(rx: &mut mpsc::Receiver<T>, linger: std::time::Duration, mut handle: impl FnMut(T)) {
+/// Hand every item of `rx` to `handle` (`Some`) until all senders are gone: block while idle;
+/// when busy, drain without blocking and linger once before blocking again. `handle(None)` says
+/// the queue is empty right now (before each linger or block, and at the end).
+fn drain<T>(
+    rx: &mut mpsc::Receiver<T>,
+    linger: std::time::Duration,
+    mut handle: impl FnMut(Option<T>),
+) {
     use mpsc::error::TryRecvError;
     while let Some(item) = rx.blocking_recv() {
-        handle(item);
+        handle(Some(item));
         let mut lingered = false;
         loop {
             match rx.try_recv() {
                 Ok(item) => {
-                    handle(item);
+                    handle(Some(item));
                     lingered = false;
                 }
                 Err(TryRecvError::Empty) if !lingered => {
+                    handle(None);
                     std::thread::sleep(linger);
                     lingered = true;
                 }
                 Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return,
+                Err(TryRecvError::Disconnected) => {
+                    handle(None);
+                    return;
+                }
             }
+        }
+    }
+    handle(None);
+}
+
+/// Where the capture thread's exchanges go: packed into records (as many as the bus takes per
+/// record and are ready together), published without waiting, counted per exchange.
+struct Outbox<'a> {
+    packer: Packer,
+    publisher: &'a dyn CapturePublisher,
+    metrics: &'a Metrics,
+}
+
+impl Outbox<'_> {
+    fn add(&mut self, ready: Ready) {
+        let Self {
+            packer,
+            publisher,
+            metrics,
+        } = self;
+        packer.push(&ready.id.to_string(), &ready.payload, |record| {
+            publish(*publisher, metrics, record)
+        });
+    }
+
+    /// Publish the open record now.
+    fn flush(&mut self) {
+        if let Some(record) = self.packer.finish() {
+            publish(self.publisher, self.metrics, record);
+        }
+    }
+}
+
+fn publish(publisher: &dyn CapturePublisher, metrics: &Metrics, record: Record) {
+    let exchanges = record.exchanges as u64;
+    match publisher.try_publish(record) {
+        Ok(()) => {
+            metrics.captures_published.inc_by(exchanges);
+            metrics.capture_records.inc();
+        }
+        Err(e) => {
+            tracing::debug!(exchanges, error = %e, "captures dropped");
+            metrics
+                .captures_dropped
+                .with_label_values(&[e.reason()])
+                .inc_by(exchanges);
         }
     }
 }
 
 /// Turn one raw capture into a published exchange (or a counted skip or drop).
-fn capture_one(
-    raw: RawCapture,
-    rules: &CaptureRules,
-    policy: &CapturePolicy,
-    publisher: &dyn CapturePublisher,
-    metrics: &Metrics,
-) {
+fn capture_one(raw: RawCapture, rules: &CaptureRules, policy: &CapturePolicy, out: &mut Outbox) {
+    let metrics = out.metrics;
     let ready = match prepare(&raw, rules, policy) {
         Ok(Prepared::Ready(ready)) => ready,
         Ok(Prepared::Skipped(reason)) => {
@@ -435,21 +496,13 @@ fn capture_one(
     if ready.truncated {
         metrics.captures_truncated.inc();
     }
-    match publisher.try_publish(&ready.id.to_string(), ready.payload) {
-        Ok(()) => metrics.captures_published.inc(),
-        Err(e) => {
-            tracing::debug!(exchange_id = %ready.id, error = %e, "capture dropped");
-            metrics
-                .captures_dropped
-                .with_label_values(&[e.reason()])
-                .inc();
-        }
-    }
+    out.add(ready);
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::bus::envelope;
     use crate::domain::BodyContent;
     use bytes::Bytes;
 
@@ -457,7 +510,7 @@ pub(crate) mod tests {
     fn build_exchange(raw: RawCapture, rules: &CaptureRules) -> Exchange {
         let policy = CapturePolicy::new(&crate::config::TapConfig::default()).unwrap();
         match prepare(&raw, rules, &policy).unwrap() {
-            Prepared::Ready(ready) => envelope::decode(&ready.payload).unwrap(),
+            Prepared::Ready(ready) => serde_json::from_slice(&ready.payload).unwrap(),
             Prepared::Skipped(reason) => panic!("skipped: {reason}"),
         }
     }
@@ -688,11 +741,14 @@ data: [DONE]\n\n";
             }
         });
         let mut seen = Vec::new();
-        drain(&mut rx, std::time::Duration::from_millis(1), |i| {
-            seen.push(i)
+        let mut idle = 0;
+        drain(&mut rx, std::time::Duration::from_millis(1), |i| match i {
+            Some(i) => seen.push(i),
+            None => idle += 1,
         });
         producer.join().unwrap();
         assert_eq!(seen, (0..200).collect::<Vec<_>>());
+        assert!(idle >= 4, "told when the queue ran empty: {idle}");
     }
 
     #[tokio::test]
@@ -720,5 +776,84 @@ data: [DONE]\n\n";
             .unwrap();
         assert_eq!(metrics.captures_published.get(), 1);
         assert!(source.next().await.is_some());
+    }
+
+    /// Records the capture thread publishes, within the limits it was given; or a full bus.
+    struct Recorder {
+        limits: crate::bus::BatchLimits,
+        full: bool,
+        records: std::sync::Mutex<Vec<Record>>,
+    }
+
+    impl CapturePublisher for Recorder {
+        fn try_publish(&self, record: Record) -> Result<(), crate::bus::PublishError> {
+            if self.full {
+                return Err(crate::bus::PublishError::Full);
+            }
+            self.records.lock().unwrap().push(record);
+            Ok(())
+        }
+
+        fn batch_limits(&self) -> crate::bus::BatchLimits {
+            self.limits
+        }
+    }
+
+    #[tokio::test]
+    async fn captures_ready_together_share_records_and_are_counted_per_exchange() {
+        const N: usize = 40;
+        for full in [false, true] {
+            let metrics = Metrics::new();
+            let recorder = Arc::new(Recorder {
+                limits: crate::bus::BatchLimits {
+                    max_exchanges: 8,
+                    max_bytes: 1 << 20,
+                },
+                full,
+                records: Default::default(),
+            });
+            let limits = CaptureLimits {
+                capacity: N,
+                max_bytes: 1 << 24,
+                nice: 0,
+            };
+            let policy = CapturePolicy::new(&crate::config::TapConfig::default()).unwrap();
+            let (queue, task) =
+                spawn_capture_task(limits, rules(), policy, recorder.clone(), metrics.clone());
+            let mut ids = Vec::new();
+            for _ in 0..N {
+                let capture = raw(&[], br#"{"model":"gpt-4o-mini","messages":[]}"#);
+                ids.push(capture.id);
+                queue.offer(capture);
+            }
+            drop(queue);
+            tokio::time::timeout(std::time::Duration::from_secs(10), task)
+                .await
+                .expect("the thread ends once the queue handle is gone")
+                .unwrap();
+            let records = recorder.records.lock().unwrap();
+            if full {
+                assert!(records.is_empty());
+                assert_eq!(metrics.captures_published.get(), 0);
+                assert_eq!(metrics.dropped_total(), N as u64, "every exchange counted");
+                continue;
+            }
+            assert_eq!(metrics.captures_published.get(), N as u64);
+            assert!(records.iter().all(|r| (1..=8).contains(&r.exchanges)));
+            assert!(
+                records.len() < N,
+                "{N} captures offered at once were packed: {} records",
+                records.len()
+            );
+            let decoded: Vec<ExchangeId> = records
+                .iter()
+                .flat_map(|r| {
+                    let items = envelope::decode_record(&r.payload).unwrap();
+                    assert_eq!(items.len(), r.exchanges);
+                    items.into_iter().map(|i| i.unwrap().id)
+                })
+                .collect();
+            assert_eq!(decoded, ids, "every exchange once, in order");
+        }
     }
 }

@@ -184,25 +184,29 @@ async fn kafka_redelivery_is_idempotent_and_poison_is_dead_lettered() {
     let key = exchange.id.to_string();
     let p = producer(&kafka.brokers);
 
-    // The same message twice, a poison message, then a garbage-version envelope.
+    // The same message twice, a poison message, a garbage-version envelope, then a batch record
+    // holding a third copy and an exchange that does not decode.
     produce(&p, &kafka.topic, &key, &message).await;
     produce(&p, &kafka.topic, &key, &message).await;
     produce(&p, &kafka.topic, "poison", b"\x00\x01 definitely not json").await;
     produce(&p, &kafka.topic, "future", br#"{"v": 99, "exchange": {}}"#).await;
+    let bad = br#"{"id":"not an exchange"}"#;
+    let batch = envelope::encode_batch([&serde_json::to_vec(&exchange).unwrap()[..], bad]);
+    produce(&p, &kafka.topic, "batch", &batch).await;
 
     let metrics = app.app.metrics().clone();
     wait_until(
         Duration::from_secs(60),
-        "both copies processed and two dead letters",
+        "the three copies processed and three dead letters",
         || {
             let metrics = metrics.clone();
             async move {
-                metrics.worker_messages.with_label_values(&["stored"]).get() >= 2
+                metrics.worker_messages.with_label_values(&["stored"]).get() >= 3
                     && metrics
                         .worker_messages
                         .with_label_values(&["dead_letter"])
                         .get()
-                        >= 2
+                        >= 3
             }
         },
     )
@@ -235,7 +239,21 @@ async fn kafka_redelivery_is_idempotent_and_poison_is_dead_lettered() {
     );
 
     let dead = app.store.dead_letters(10).await.unwrap();
-    assert_eq!(dead.len(), 2);
+    assert_eq!(dead.len(), 3);
+    // Only the bad exchange of the batch is parked, as a message of its own.
+    let parked = dead
+        .iter()
+        .find(|d| d.origin.ends_with("[1]"))
+        .unwrap_or_else(|| panic!("the batch's second exchange: {dead:?}"));
+    assert!(parked.reason.contains("invalid exchange"), "{parked:?}");
+    assert_eq!(parked.message_key.as_deref(), Some("batch"));
+    assert_eq!(
+        parked.payload,
+        format!(
+            r#"{{"v":1,"exchange":{}}}"#,
+            std::str::from_utf8(bad).unwrap()
+        )
+    );
     assert!(
         dead.iter()
             .any(|d| d.reason.contains("not a shadowtap envelope")),

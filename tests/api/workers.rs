@@ -187,10 +187,23 @@ async fn workers_share_partitions_and_two_sigkills_lose_and_duplicate_nothing() 
         .set("message.timeout.ms", "10000")
         .create()
         .unwrap();
-    for i in 0..N {
-        let ex = exchange(i);
-        let payload = envelope::encode(&ex).unwrap();
-        let key = ex.id.to_string();
+    // Records of 1 to 6 exchanges, as a tap packs them (a batch is acked when all its exchanges
+    // are stored; one redelivered after a kill finds the stored ones).
+    let all: Vec<Exchange> = (0..N).map(exchange).collect();
+    let (mut next, mut size, mut records) = (0, 1, 0);
+    while next < N {
+        let chunk = &all[next..(next + size).min(N)];
+        let payload = match chunk {
+            [one] => envelope::encode(one).unwrap(),
+            many => {
+                let encoded: Vec<Vec<u8>> = many
+                    .iter()
+                    .map(|e| serde_json::to_vec(e).unwrap())
+                    .collect();
+                envelope::encode_batch(encoded.iter().map(Vec::as_slice))
+            }
+        };
+        let key = chunk[0].id.to_string();
         producer
             .send(
                 FutureRecord::to(&kafka.topic).key(&key).payload(&payload),
@@ -198,6 +211,9 @@ async fn workers_share_partitions_and_two_sigkills_lose_and_duplicate_nothing() 
             )
             .await
             .expect("produced");
+        next += chunk.len();
+        size = size % 6 + 1;
+        records += 1;
     }
 
     let started = Instant::now();
@@ -236,7 +252,7 @@ async fn workers_share_partitions_and_two_sigkills_lose_and_duplicate_nothing() 
     let diffs = count(&store, "SELECT count(*) FROM diffs").await;
     let calls = candidate.calls();
     println!(
-        "{N} exchanges in {:?}: SIGKILLed a worker after {first_kill} and another after {second_kill} diffs; \
+        "{N} exchanges in {records} records, {:?}: SIGKILLed a worker after {first_kill} and another after {second_kill} diffs; \
          stored {exchanges} exchanges, {replays} replays, {diffs} diffs; candidate called {calls} times \
          ({} repeated calls for deliveries in flight at the kills)",
         started.elapsed(),
