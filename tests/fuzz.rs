@@ -5,7 +5,8 @@
 //! mutates seeds (bit flips, byte and token insertions, splices, truncations) with a seeded RNG
 //! until its time budget runs out: `SHADOWTAP_TEST_FUZZ_SECS` per target (default 3; the CI fuzz
 //! job, `scripts/fuzz.sh`, gives each 60). Every target checks properties, not just "no panic":
-//! reassembly does not depend on how the bytes were split, a value diffed with itself has no
+//! reassembly does not depend on how the bytes were split (and its typed fast path agrees with
+//! reading every chunk as a `serde_json::Value`), a value diffed with itself has no
 //! changes, redaction is idempotent (also on JSON text, whose check and string rewrite must agree
 //! with a `serde_json::Value` parse), and config errors are values. A failing input is written to
 //! `$SHADOWTAP_TEST_ARTIFACTS/fuzz/` (or the temp dir) with the seed that reproduces the run.
@@ -23,10 +24,10 @@ use serde_json::Value;
 use shadowtap::config::{Config, RedactConfig};
 use shadowtap::diff::json_tree::json_changes;
 use shadowtap::diff::structural;
+use shadowtap::openai::jsontext;
 use shadowtap::openai::sse::SseParser;
 use shadowtap::openai::stream::{assemble, StreamAssembler};
 use shadowtap::openai::ChatView;
-use shadowtap::tap::jsontext;
 use shadowtap::tap::redact::Redactor;
 
 fn budget() -> Duration {
@@ -215,6 +216,11 @@ fn sse_reassembly_never_panics_and_ignores_chunk_boundaries() {
         assert!(
             whole.completion["choices"].is_array(),
             "always a chat completion shape"
+        );
+        assert_eq!(
+            whole,
+            StreamAssembler::reference().assemble(bytes, true),
+            "the typed fast path disagrees with the Value path"
         );
         assert!(ChatView::parse(&whole.completion).is_some());
         let mut cuts: Vec<usize> = (0..rng.gen_range(1..12))

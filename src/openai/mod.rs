@@ -4,6 +4,7 @@
 
 mod chat;
 mod errors;
+pub mod jsontext;
 pub mod sse;
 pub mod stream;
 

@@ -1,9 +1,11 @@
 //! Reassembling a streamed chat completion (`chat.completion.chunk` events) into one `chat.completion`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use super::jsontext;
 use super::sse::{SseEvent, SseParser};
 
 /// The result of folding a whole stream.
@@ -40,6 +42,11 @@ pub struct StreamAssembler {
     error: Option<Value>,
     first_content_offset: Option<u64>,
     finish_seen: bool,
+    /// Every chunk through a `serde_json::Value` (the reference the typed path is tested against).
+    value_only: bool,
+    /// Chunks the typed path took.
+    #[cfg(test)]
+    fast_chunks: u32,
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +72,30 @@ impl StreamAssembler {
         Self::default()
     }
 
+    /// An assembler that reads every chunk through a `serde_json::Value`, without the typed fast
+    /// path: the reference that path must agree with (tests, fuzzing, the capture benchmark).
+    pub fn reference() -> Self {
+        Self {
+            value_only: true,
+            ..Self::default()
+        }
+    }
+
+    /// Fold a whole SSE transcript (bytes), fed line by line, so each event's `offset_end` is
+    /// where its blank line ended.
+    pub fn assemble(mut self, bytes: &[u8], transport_complete: bool) -> AssembledStream {
+        let mut parser = SseParser::new();
+        for piece in bytes.split_inclusive(|&b| b == b'\n') {
+            for event in parser.push(piece) {
+                self.push_event(&event, parser.offset());
+            }
+        }
+        if let Some(event) = parser.finish().0 {
+            self.push_event(&event, parser.offset());
+        }
+        self.finish(transport_complete)
+    }
+
     /// True once an event carried content, a refusal or a tool-call delta (the first token).
     pub fn has_content(&self) -> bool {
         self.first_content_offset.is_some()
@@ -75,6 +106,9 @@ impl StreamAssembler {
         let data = event.data.trim();
         if data == "[DONE]" {
             self.done = true;
+            return;
+        }
+        if event.event.as_deref() != Some("error") && self.push_fast(data, offset_end) {
             return;
         }
         let parsed = serde_json::from_str::<Value>(data).ok();
@@ -123,6 +157,102 @@ impl StreamAssembler {
         if output && self.first_content_offset.is_none() {
             self.first_content_offset = Some(offset_end);
         }
+    }
+
+    /// [`push_event`](Self::push_event) for a chunk of the common shape; `false` (having changed
+    /// nothing) when the chunk needs the `Value` path.
+    fn push_fast(&mut self, data: &str, offset_end: u64) -> bool {
+        if self.value_only || !data.starts_with('{') || jsontext::check(data.as_bytes()).is_none() {
+            return false;
+        }
+        let Ok(fast::Obj(chunk)) = serde_json::from_str::<fast::Obj<fast::Chunk>>(data) else {
+            return false;
+        };
+        if chunk.error.is_some() {
+            return false;
+        }
+        self.chunks = self.chunks.saturating_add(1);
+        #[cfg(test)]
+        {
+            self.fast_chunks += 1;
+        }
+        let value = |raw: &serde_json::value::RawValue| {
+            serde_json::from_str::<Value>(raw.get()).expect("checked like a Value parse")
+        };
+        for (slot, raw) in [
+            (&mut self.id, chunk.id),
+            (&mut self.created, chunk.created),
+            (&mut self.model, chunk.model),
+            (&mut self.system_fingerprint, chunk.system_fingerprint),
+        ] {
+            if slot.is_none() {
+                *slot = raw.map(value);
+            }
+        }
+        if let Some(usage) = chunk.usage {
+            self.usage = Some(value(usage));
+        }
+        let mut output = false;
+        for (pos, fast::Obj(choice)) in chunk.choices.into_iter().flatten().enumerate() {
+            output |= self.push_fast_choice(pos, choice);
+        }
+        if output && self.first_content_offset.is_none() {
+            self.first_content_offset = Some(offset_end);
+        }
+        true
+    }
+
+    /// [`push_choice`](Self::push_choice) for a typed choice.
+    fn push_fast_choice(&mut self, pos: usize, choice: fast::Choice<'_>) -> bool {
+        let acc = self
+            .choices
+            .entry(fast::index(choice.index, pos))
+            .or_default();
+        let mut output = false;
+        if let Some(reason) = choice.finish_reason {
+            acc.finish_reason = Some(reason.into_owned());
+            self.finish_seen = true;
+        }
+        if let Some(text) = choice.text {
+            append(&mut acc.content, &text);
+            output |= !text.is_empty();
+        }
+        let Some(fast::Obj(delta)) = choice.delta else {
+            return output;
+        };
+        if let Some(role) = delta.role {
+            acc.role = Some(role.into_owned());
+        }
+        if let Some(content) = delta.content {
+            append(&mut acc.content, &content);
+            output |= !content.is_empty();
+        }
+        if let Some(refusal) = delta.refusal {
+            append(&mut acc.refusal, &refusal);
+            output |= !refusal.is_empty();
+        }
+        for (pos, fast::Obj(call)) in delta.tool_calls.into_iter().flatten().enumerate() {
+            output = true;
+            let tool = acc
+                .tool_calls
+                .entry(fast::index(call.index, pos))
+                .or_default();
+            let function = call.function.map(|f| f.0);
+            let (name, arguments) = function.map_or((None, None), |f| (f.name, f.arguments));
+            for (slot, text) in [
+                (&mut tool.id, call.id),
+                (&mut tool.kind, call.kind),
+                (&mut tool.name, name),
+            ] {
+                if slot.is_none() {
+                    *slot = text.filter(|s| !s.is_empty()).map(Cow::into_owned);
+                }
+            }
+            if let Some(arguments) = arguments {
+                tool.arguments.push_str(&arguments);
+            }
+        }
+        output
     }
 
     /// Fold one `choices[]` entry; returns whether it carried output (content, refusal, tool call).
@@ -235,21 +365,9 @@ impl ChoiceAcc {
     }
 }
 
-/// Convenience: parse a whole SSE transcript (bytes) with SseParser + StreamAssembler.
-///
-/// The bytes are fed line by line, so each event's `offset_end` is where its blank line ended.
+/// Convenience: [`StreamAssembler::assemble`] a whole SSE transcript.
 pub fn assemble(bytes: &[u8], transport_complete: bool) -> AssembledStream {
-    let mut parser = SseParser::new();
-    let mut assembler = StreamAssembler::new();
-    for piece in bytes.split_inclusive(|&b| b == b'\n') {
-        for event in parser.push(piece) {
-            assembler.push_event(&event, parser.offset());
-        }
-    }
-    if let Some(event) = parser.finish().0 {
-        assembler.push_event(&event, parser.offset());
-    }
-    assembler.finish(transport_complete)
+    StreamAssembler::new().assemble(bytes, transport_complete)
 }
 
 fn non_null(value: Option<&Value>) -> Option<&Value> {
@@ -270,6 +388,110 @@ fn set_once(slot: &mut Option<String>, value: Option<&Value>) {
     if slot.is_none() {
         let text = value.and_then(Value::as_str).filter(|s| !s.is_empty());
         *slot = text.map(str::to_owned);
+    }
+}
+
+/// The common shape of a `chat.completion.chunk`, borrowed from the event's text: what
+/// [`StreamAssembler::push_event`] reads, without building a `serde_json::Value` of every chunk
+/// (a map and a string per field). Anything else — a field of another type, a repeated key, an
+/// `error`, a choice that is not an object — fails this parse, and the chunk takes the `Value`
+/// path, which defines the behaviour; this one only has to agree with it where it succeeds.
+mod fast {
+    use std::borrow::Cow;
+    use std::marker::PhantomData;
+
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+    use serde::Deserialize as DeriveDeserialize;
+    use serde_json::value::RawValue;
+
+    /// A JSON object as `T`: a derived struct would also accept an array (fields by position),
+    /// which the `Value` path reads as nothing.
+    pub struct Obj<T>(pub T);
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Only<T>(PhantomData<T>);
+            impl<'de, T: Deserialize<'de>> Visitor<'de> for Only<T> {
+                type Value = T;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                    T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                }
+            }
+            d.deserialize_map(Only(PhantomData)).map(Obj)
+        }
+    }
+
+    #[derive(DeriveDeserialize)]
+    pub struct Chunk<'a> {
+        #[serde(borrow, default)]
+        pub id: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pub created: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pub model: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pub system_fingerprint: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pub usage: Option<&'a RawValue>,
+        /// Present (not null): the `Value` path handles it.
+        #[serde(borrow, default)]
+        pub error: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pub choices: Option<Vec<Obj<Choice<'a>>>>,
+    }
+
+    #[derive(DeriveDeserialize)]
+    pub struct Choice<'a> {
+        /// Raw, because the `Value` path falls back to the position for anything but a `u64`.
+        #[serde(borrow, default)]
+        pub index: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pub finish_reason: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub text: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub delta: Option<Obj<Delta<'a>>>,
+    }
+
+    #[derive(DeriveDeserialize)]
+    pub struct Delta<'a> {
+        #[serde(borrow, default)]
+        pub role: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub content: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub refusal: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub tool_calls: Option<Vec<Obj<ToolCall<'a>>>>,
+    }
+
+    #[derive(DeriveDeserialize)]
+    pub struct ToolCall<'a> {
+        #[serde(borrow, default)]
+        pub index: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        pub id: Option<Cow<'a, str>>,
+        #[serde(borrow, default, rename = "type")]
+        pub kind: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub function: Option<Obj<Function<'a>>>,
+    }
+
+    #[derive(DeriveDeserialize)]
+    pub struct Function<'a> {
+        #[serde(borrow, default)]
+        pub name: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub arguments: Option<Cow<'a, str>>,
+    }
+
+    /// `Value::as_u64` of the raw value, or the position.
+    pub fn index(raw: Option<&RawValue>, pos: usize) -> u64 {
+        raw.and_then(|r| serde_json::from_str::<u64>(r.get()).ok())
+            .unwrap_or(pos as u64)
     }
 }
 
@@ -502,6 +724,60 @@ mod tests {
         assembler.finish(true)
     }
 
+    #[test]
+    fn common_chunks_take_the_fast_path() {
+        let bytes = realistic(
+            &["Hel".into(), "lo \"é\"".into()],
+            &[(true, "{\"a\":".into()), (false, "1}".into())],
+            "\n",
+        );
+        let (mut parser, mut assembler) = (SseParser::new(), StreamAssembler::new());
+        for event in parser.push(&bytes) {
+            assembler.push_event(&event, parser.offset());
+        }
+        assert_eq!(assembler.chunks, 9);
+        assert_eq!(assembler.fast_chunks, assembler.chunks);
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_value_path_on_odd_chunks() {
+        let odd = [
+            // Escapes in keys and values, unknown fields of every kind, nulls.
+            r#"{"id":"c\u0031","obj\u0065ct":"x","choices":[{"index":0,"delta":{"cont\u0065nt":"a\"b\n\u00e9"},"logprobs":{"content":[{"t":[1,2.5,-0]}]},"finish_reason":null}],"usage":null}"#,
+            // Indexes that are not u64: the position counts.
+            r#"{"choices":[{"index":"1","delta":{"content":"s"}},{"index":1.0,"delta":{"content":"f"}},{"index":-0,"delta":{"content":"z"}},{"index":null,"text":"t"},{"index":18446744073709551616,"delta":{"content":"big"}}]}"#,
+            // Types the fast path refuses (the Value path decides).
+            r#"{"choices":[{"index":0,"finish_reason":7,"delta":{"content":5,"role":["x"]}}]}"#,
+            r#"{"choices":[["index",0],{"delta":[1,2]},"x",3,null]}"#,
+            r#"{"choices":{"index":0}}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"","function":{"name":"f","arguments":"{"}},{"function":["n","a"]},7]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":{"index":0}}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":3,"type":null,"function":{"name":null,"arguments":1}}]}}]}"#,
+            // Repeated keys: the Value path keeps the last.
+            r#"{"choices":[{"index":0,"delta":{"content":"first","content":"last"}}],"model":"a","model":"b"}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x"}}],"choices":[{"index":1,"delta":{"content":"y"}}]}"#,
+            // Errors, numbers out of range, depth, odd top levels.
+            r#"{"error":{"message":"overloaded"},"choices":[{"delta":{"content":"no"}}]}"#,
+            r#"{"error":null,"choices":[{"delta":{"content":"yes"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"inf"}}],"x":1e999}"#,
+            &format!(
+                r#"{{"choices":[{{"delta":{{"content":"deep"}}}}],"x":{}1{}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+            r#"["choices",[]]"#,
+            r#"{"id":{"nested":[1,{"a":null}]},"created":1.5e3,"model":null,"system_fingerprint":["fp"],"usage":{"prompt_tokens":1},"choices":[]}"#,
+            r#"{"choices":[{"index":0,"delta":{"role":"assistant","refusal":"no","content":""},"finish_reason":"stop","text":"legacy"}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"x"}}]} trailing"#,
+        ];
+        for chunk in odd {
+            let stream = format!("data: {chunk}\n\ndata: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"!\"}},\"finish_reason\":\"stop\"}}]}}\n\ndata: [DONE]\n\n");
+            let fast = assemble(stream.as_bytes(), true);
+            let reference = StreamAssembler::reference().assemble(stream.as_bytes(), true);
+            assert_eq!(fast, reference, "{chunk}");
+        }
+    }
+
     fn text() -> impl Strategy<Value = String> {
         prop::collection::vec(any::<char>(), 0..6).prop_map(String::from_iter)
     }
@@ -518,6 +794,7 @@ mod tests {
         ) {
             let bytes = realistic(&pieces, &args, eol);
             let whole = assemble_pieces([&bytes[..]]);
+            prop_assert_eq!(assemble(&bytes, true), StreamAssembler::reference().assemble(&bytes, true));
             prop_assert!(whole.complete);
             prop_assert_eq!((whole.chunks, whole.malformed_chunks), (pieces.len() as u32 + args.len() as u32 + 5, 0));
             let message = &whole.completion["choices"][0]["message"];
@@ -555,7 +832,10 @@ mod tests {
                 let out = assemble_pieces([&input[..at], &input[at..]]);
                 prop_assert!(out.completion["choices"].is_array());
                 prop_assert!(ChatView::parse(&out.completion).is_some());
-                assemble(&input, false);
+                prop_assert_eq!(
+                    assemble(&input, false),
+                    StreamAssembler::reference().assemble(&input, false)
+                );
             }
         }
     }

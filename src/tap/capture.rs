@@ -18,14 +18,13 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::headers::is_secret;
-use super::jsontext;
 use super::redact::{Redactor, Session};
 use super::sample::CapturePolicy;
 use super::tee::{BodyEnd, TeeOutcome};
 use crate::bus::envelope::{Packer, Record};
 use crate::bus::CapturePublisher;
 use crate::domain::{CapturedBody, Exchange, ExchangeId, StreamStats};
-use crate::openai::stream;
+use crate::openai::{jsontext, stream};
 use crate::telemetry::Metrics;
 
 /// Everything the request path hands over, unparsed.

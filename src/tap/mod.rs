@@ -7,7 +7,6 @@
 pub mod capture;
 pub mod headers;
 pub mod idle;
-pub mod jsontext;
 pub mod redact;
 pub mod sample;
 pub mod server;

@@ -277,12 +277,12 @@ impl Session<'_> {
 
     /// Redact every string value of a JSON text (object keys are left as they are), as
     /// [`Session::redact_json`] does for a parsed value, in document order; `None` when nothing
-    /// matched. `json` must be a text [`check`](crate::tap::jsontext::check) accepted.
+    /// matched. `json` must be a text [`check`](crate::openai::jsontext::check) accepted.
     pub fn redact_json_text(&mut self, json: &str) -> Option<String> {
         if self.redactor.rules.is_empty() {
             return None;
         }
-        crate::tap::jsontext::map_string_values(json, |s| match self.redact_str(s) {
+        crate::openai::jsontext::map_string_values(json, |s| match self.redact_str(s) {
             Cow::Owned(masked) => Some(masked),
             Cow::Borrowed(_) => None,
         })

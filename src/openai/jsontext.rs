@@ -3,7 +3,7 @@
 //! without building a tree of the body (allocations for every string, array and object, then
 //! serialising it all again).
 //!
-//! Pure and synchronous; the capture thread is its only caller.
+//! Pure and synchronous; used by the capture thread (bodies) and the stream reassembler (chunks).
 
 use std::borrow::Cow;
 use std::fmt;
