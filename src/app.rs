@@ -269,6 +269,7 @@ impl Application {
                 capacity: config.tap.capture_queue,
                 max_bytes: config.tap.capture_queue_bytes,
                 nice: config.tap.capture_nice,
+                linger: Duration::from_secs_f64(config.tap.capture_linger_ms / 1000.0),
             };
             let (queue, capture_task) =
                 spawn_capture_task(limits, rules, policy, publisher, metrics.clone());

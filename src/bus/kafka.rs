@@ -66,7 +66,7 @@ impl KafkaPublisher {
             )
             .set("queue.buffering.max.kbytes", "131072")
             .set("message.timeout.ms", config.message_timeout_ms.to_string())
-            .set("linger.ms", "5")
+            .set("linger.ms", config.linger_ms.to_string())
             // Only failures are counted: no delivery report (and no wake-up of the polling
             // thread) per successful record.
             .set("delivery.report.only.error", "true")

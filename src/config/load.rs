@@ -98,6 +98,12 @@ impl Config {
         if let Err(m) = check_base_url(&self.tap.upstream) {
             return invalid(format!("tap.upstream: {m}"));
         }
+        if !(0.0..=1000.0).contains(&self.tap.capture_linger_ms) {
+            return invalid(format!(
+                "tap.capture_linger_ms must be between 0 and 1000, not {}",
+                self.tap.capture_linger_ms
+            ));
+        }
         if !(0..=19).contains(&self.tap.capture_nice) {
             return invalid(format!(
                 "tap.capture_nice must be between 0 and 19, not {}",
@@ -386,6 +392,18 @@ mod tests {
         .to_string();
         assert!(
             err.contains("\"group.id\"") && err.contains("bus.kafka.group"),
+            "{err}"
+        );
+        // A linger set as a property would be silently overridden: it has its own setting.
+        let err = Config::from_toml(
+            "",
+            "test",
+            &env(&[("SHADOWTAP_BUS__KAFKA__PROPERTIES__LINGER_MS", "50")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("\"linger.ms\"") && err.contains("bus.kafka.linger_ms"),
             "{err}"
         );
     }

@@ -251,9 +251,12 @@ fn wire_body<'a>(
     })
 }
 
-/// Handle the request path uses: never waits.
+/// Handle the request path uses: never waits. A clone is one reference count (every captured
+/// request holds one until its capture is offered).
 #[derive(Clone)]
-pub struct CaptureQueue {
+pub struct CaptureQueue(Arc<QueueShared>);
+
+struct QueueShared {
     tx: mpsc::Sender<RawCapture>,
     /// Body bytes queued and not yet taken by the capture thread.
     queued_bytes: Arc<AtomicUsize>,
@@ -273,23 +276,25 @@ impl CaptureQueue {
     #[cfg(test)]
     pub(crate) fn detached(capacity: usize) -> (Self, mpsc::Receiver<RawCapture>) {
         let (tx, rx) = mpsc::channel(capacity);
-        let queue = Self {
+        let queue = Self(Arc::new(QueueShared {
             tx,
             queued_bytes: Arc::new(AtomicUsize::new(0)),
             max_bytes: usize::MAX,
             metrics: Metrics::new(),
-        };
+        }));
         (queue, rx)
     }
 
     /// Whether a capture offered now could be queued (entries and bytes both below their bounds).
     pub fn has_room(&self) -> bool {
-        self.tx.capacity() > 0 && self.queued_bytes.load(Ordering::Relaxed) < self.max_bytes
+        let q = &self.0;
+        q.tx.capacity() > 0 && q.queued_bytes.load(Ordering::Relaxed) < q.max_bytes
     }
 
     /// Count a capture shed before it was built.
     pub fn count_drop(&self) {
-        self.metrics
+        self.0
+            .metrics
             .captures_dropped
             .with_label_values(&["tap_queue_full"])
             .inc();
@@ -297,10 +302,10 @@ impl CaptureQueue {
 
     /// Enqueue a capture or drop and count it: the queue is bounded in entries and in body bytes.
     pub fn offer(&self, raw: RawCapture) {
-        let size = raw.size();
-        let before = self.queued_bytes.fetch_add(size, Ordering::Relaxed);
-        if before + size > self.max_bytes || self.tx.try_send(raw).is_err() {
-            self.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+        let (q, size) = (&self.0, raw.size());
+        let before = q.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        if before + size > q.max_bytes || q.tx.try_send(raw).is_err() {
+            q.queued_bytes.fetch_sub(size, Ordering::Relaxed);
             self.count_drop();
         }
     }
@@ -316,6 +321,9 @@ pub struct CaptureLimits {
     /// Niceness of the capture thread: 0 competes with forwarding as an equal; 19 runs on spare
     /// CPU only, so a saturated tap sheds captures (dropped, counted) instead of slowing clients.
     pub nice: i32,
+    /// How long the capture thread waits for more captures once its queue is empty before it
+    /// parks (see [`drain`]).
+    pub linger: std::time::Duration,
 }
 
 /// Lower the calling thread's scheduling priority (Linux: per-thread niceness). Best effort.
@@ -348,12 +356,12 @@ pub fn spawn_capture_task(
 ) -> (CaptureQueue, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<RawCapture>(limits.capacity);
     let queued_bytes = Arc::new(AtomicUsize::new(0));
-    let queue = CaptureQueue {
+    let queue = CaptureQueue(Arc::new(QueueShared {
         tx,
         queued_bytes: queued_bytes.clone(),
         max_bytes: limits.max_bytes,
         metrics: metrics.clone(),
-    };
+    }));
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("shadowtap-capture".into())
@@ -364,7 +372,7 @@ pub fn spawn_capture_task(
                 publisher: publisher.as_ref(),
                 metrics: &metrics,
             };
-            drain(&mut rx, CAPTURE_LINGER, |next| match next {
+            drain(&mut rx, limits.linger, |next| match next {
                 Some(raw) => {
                     queued_bytes.fetch_sub(raw.size(), Ordering::Relaxed);
                     capture_one(raw, &rules, &policy, &mut out);
@@ -384,17 +392,15 @@ pub fn spawn_capture_task(
     (queue, task)
 }
 
-/// How long the capture thread waits for more captures once its queue is empty before it parks.
-///
-/// A parked receiver is woken by the sender (a futex wake on the request path's thread) for every
-/// capture; a thread that lingers takes what arrived meanwhile as a batch, so under load the
-/// request path wakes nobody and the capture thread wakes once per linger instead of once per
-/// request. Captures wait at most this long; the client never does.
-const CAPTURE_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// Hand every item of `rx` to `handle` (`Some`) until all senders are gone: block while idle;
 /// when busy, drain without blocking and linger once before blocking again. `handle(None)` says
 /// the queue is empty right now (before each linger or block, and at the end).
+///
+/// A parked receiver is woken by the sender (a futex wake on the request path's thread) for every
+/// capture; a thread that lingers takes what arrived meanwhile as a batch, so under load the
+/// request path wakes nobody, and the capture thread wakes once per linger instead of once per
+/// request and packs what it found into few bus records. Captures wait at most this long; the
+/// client never does.
 fn drain<T>(
     rx: &mut mpsc::Receiver<T>,
     linger: std::time::Duration,
@@ -696,12 +702,12 @@ data: [DONE]\n\n";
         let (tx, mut rx) = mpsc::channel(100);
         let body = br#"{"messages":[{"role":"user","content":"0123456789012345678901234567890123456789"}]}"#;
         let one = raw(&[], body).size();
-        let queue = CaptureQueue {
+        let queue = CaptureQueue(Arc::new(QueueShared {
             tx,
             queued_bytes: Arc::new(AtomicUsize::new(0)),
             max_bytes: one * 2,
             metrics: metrics.clone(),
-        };
+        }));
         for _ in 0..3 {
             queue.offer(raw(&[], body));
         }
@@ -716,10 +722,11 @@ data: [DONE]\n\n";
             !queue.has_room(),
             "full: the tap sheds before building a capture"
         );
-        assert_eq!(queue.queued_bytes.load(Ordering::Relaxed), one * 2);
+        assert_eq!(queue.0.queued_bytes.load(Ordering::Relaxed), one * 2);
         // Taking one frees its bytes (the capture thread does this) and makes room again.
         let taken = rx.try_recv().unwrap();
         queue
+            .0
             .queued_bytes
             .fetch_sub(taken.size(), Ordering::Relaxed);
         assert!(queue.has_room());
@@ -758,6 +765,7 @@ data: [DONE]\n\n";
             capacity: 8,
             max_bytes: 1 << 20,
             nice: 19,
+            linger: std::time::Duration::from_millis(2),
         };
         let policy = CapturePolicy::new(&crate::config::TapConfig::default()).unwrap();
         let (queue, task) = spawn_capture_task(
@@ -815,6 +823,7 @@ data: [DONE]\n\n";
                 capacity: N,
                 max_bytes: 1 << 24,
                 nice: 0,
+                linger: std::time::Duration::from_millis(2),
             };
             let policy = CapturePolicy::new(&crate::config::TapConfig::default()).unwrap();
             let (queue, task) =
