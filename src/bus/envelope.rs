@@ -72,7 +72,7 @@ pub fn encode_batch<'a>(exchanges: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8
     out
 }
 
-/// Decode a version-1 message (one exchange).
+/// Decode a message holding exactly one exchange (version 1, or a batch of one).
 pub fn decode(bytes: &[u8]) -> Result<Exchange, DecodeError> {
     let mut items = decode_record(bytes)?;
     match (items.pop(), items.is_empty()) {

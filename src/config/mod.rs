@@ -150,9 +150,9 @@ pub struct TapConfig {
     /// Niceness of the capture thread: 19 (default) uses spare CPU only, so a saturated tap sheds
     /// captures instead of slowing clients; 0 competes with forwarding as an equal.
     pub capture_nice: i32,
-    /// Milliseconds the capture thread waits for more captures when its queue runs empty, before
-    /// it publishes what it has and parks: the longer, the fewer wake-ups and the bigger the bus
-    /// records under load. Captures wait, never clients.
+    /// Milliseconds the capture thread waits for more captures when its queue runs empty (having
+    /// published what it had) before it parks: the longer, the fewer wake-ups and the bigger the
+    /// bus records under load. Captures wait, never clients.
     pub capture_linger_ms: f64,
     /// Event loops serving the tap (each an OS thread with its own runtime, upstream pool and
     /// `SO_REUSEPORT` socket); 0 = one per CPU core.
@@ -308,7 +308,8 @@ pub struct KafkaConfig {
     pub topic: String,
     /// Consumer group of the workers.
     pub group: String,
-    /// Producer queue bound (messages); beyond it captures are dropped and counted.
+    /// Producer queue bound (records, each of one or more captures); beyond it captures are
+    /// dropped and counted.
     pub queue_max_messages: u32,
     /// How long the producer keeps trying to deliver a capture before dropping it.
     pub message_timeout_ms: u32,
@@ -464,7 +465,8 @@ pub struct WorkerConfig {
     pub request_timeout_secs: f64,
     /// Candidate response bodies larger than this are cut and classified as malformed.
     pub max_response_bytes: usize,
-    /// Bus deliveries processed at once per worker; beyond it the worker stops pulling (lag grows, nothing drops).
+    /// Exchanges processed at once per worker (a bus record may hold several); beyond it the
+    /// worker stops pulling (lag grows, nothing drops).
     pub max_in_flight: usize,
     /// Where a worker serves `/healthz` and `/metrics` (a standalone worker has no other listener).
     pub admin_listen: Option<SocketAddr>,

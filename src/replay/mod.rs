@@ -1,7 +1,8 @@
 //! Replay workers: consume captures, store them, replay each to every candidate, diff, store.
 //!
-//! Delivery semantics: a bus delivery is acknowledged only after the exchange, its replays and
-//! their diffs are stored. Up to `worker.max_in_flight` deliveries are processed at once (offsets
+//! Delivery semantics: a bus delivery is acknowledged only after its exchanges (a record may hold a
+//! batch), their replays and diffs are stored. Up to `worker.max_in_flight` exchanges are processed
+//! at once (offsets
 //! are committed in order, see `bus::ack`); beyond that the worker stops pulling, so slow
 //! candidates make the Kafka lag grow instead of dropping anything. Database outages pause the
 //! worker (retry with backoff, no ack); idempotent writes keep redelivery harmless; messages that
@@ -166,6 +167,7 @@ struct Unit {
     delivery: u64,
     /// Where it came from (`topic/2@1234`, and `[i]` for the i-th exchange of a batch).
     origin: String,
+    /// The record's key (for a batch, its first exchange's id; `origin` names the exchange).
     key: Option<String>,
     work: Work,
 }
@@ -176,6 +178,8 @@ struct Unit {
 struct OpenDeliveries {
     open: HashMap<u64, OpenDelivery>,
     started: u64,
+    /// The delivery each running task works for, so one that panics still settles it (unacked).
+    tasks: HashMap<tokio::task::Id, u64>,
 }
 
 struct OpenDelivery {
@@ -227,6 +231,29 @@ impl OpenDeliveries {
             );
         }
         units
+    }
+
+    /// A task started on an exchange of delivery `seq`.
+    fn spawned(&mut self, task: tokio::task::Id, seq: u64) {
+        self.tasks.insert(task, seq);
+    }
+
+    /// A task ended: its exchange is stored, given up at shutdown, or its task failed.
+    fn settle(
+        &mut self,
+        done: Result<(tokio::task::Id, (u64, bool)), tokio::task::JoinError>,
+        source: &CaptureSource,
+    ) {
+        let (task, stored) = match done {
+            Ok((task, (_, stored))) => (task, stored),
+            Err(e) => {
+                tracing::error!(error = %e, "an exchange's task failed; its delivery stays unacknowledged");
+                (e.id(), false)
+            }
+        };
+        if let Some(seq) = self.tasks.remove(&task) {
+            self.finished(seq, stored, source);
+        }
     }
 
     /// One exchange of delivery `seq` is done (`stored`, or given up at shutdown).
@@ -283,7 +310,7 @@ fn not_replayable(ex: &Exchange) -> Option<&'static str> {
 }
 
 impl Worker {
-    /// A worker replaying to `candidates`, processing up to `max_in_flight` deliveries at once,
+    /// A worker replaying to `candidates`, processing up to `max_in_flight` exchanges at once,
     /// comparing meaning with `semantic` when given.
     pub fn new(
         store: Store,
@@ -346,23 +373,24 @@ impl Worker {
         let mut open = OpenDeliveries::default();
         let mut receive_errors = ErrorPace::default();
         loop {
-            while in_flight.len() < self.max_in_flight {
+            while in_flight.len() < self.max_in_flight && !shutdown.is_cancelled() {
                 let Some(unit) = waiting.pop_front() else {
                     break;
                 };
                 let worker = self.clone();
                 let token = shutdown.clone();
-                in_flight.spawn(async move {
+                let seq = unit.delivery;
+                let task = in_flight.spawn(async move {
                     let ok = worker.process_until_stored(&unit, &token).await;
                     (unit.delivery, ok)
                 });
+                open.spawned(task.id(), seq);
             }
             tokio::select! {
+                biased;
                 _ = shutdown.cancelled() => break,
-                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
-                    if let Ok((seq, ok)) = done {
-                        open.finished(seq, ok, &source);
-                    }
+                Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                    open.settle(done, &source);
                 }
                 next = source.next(), if waiting.is_empty() && in_flight.len() < self.max_in_flight => match next {
                     Ok(Some(d)) => waiting.extend(open.start(d, &source)),
@@ -387,10 +415,8 @@ impl Worker {
             }
         }
         // Let exchanges in flight finish (bounded by the process's shutdown grace period).
-        while let Some(done) = in_flight.join_next().await {
-            if let Ok((seq, ok)) = done {
-                open.finished(seq, ok, &source);
-            }
+        while let Some(done) = in_flight.join_next_with_id().await {
+            open.settle(done, &source);
         }
         source.flush_acks();
         tracing::info!("worker stopped");
@@ -453,13 +479,16 @@ impl Worker {
         payload: &[u8],
         reason: &str,
     ) -> Result<(), StoreError> {
-        self.store
+        let added = self
+            .store
             .insert_dead_letter(&unit.origin, unit.key.as_deref(), payload, reason)
             .await?;
-        self.metrics
-            .worker_messages
-            .with_label_values(&["dead_letter"])
-            .inc();
+        if added {
+            self.metrics
+                .worker_messages
+                .with_label_values(&["dead_letter"])
+                .inc();
+        }
         Ok(())
     }
 

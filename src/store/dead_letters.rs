@@ -19,24 +19,32 @@ pub struct DeadLetterRow {
 }
 
 impl Store {
-    /// Record a message that cannot be processed.
+    /// Record a message that cannot be processed. A redelivered copy of one already parked (same
+    /// origin, payload and reason: e.g. the bad exchange of a batch whose record was redelivered
+    /// because a neighbour was unfinished at shutdown) is not parked twice. Returns whether a row
+    /// was added.
     pub async fn insert_dead_letter(
         &self,
         origin: &str,
         key: Option<&str>,
         payload: &[u8],
         reason: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let cut = &payload[..payload.len().min(MAX_PAYLOAD)];
         let text = String::from_utf8_lossy(cut).replace('\0', "\u{FFFD}");
-        sqlx::query("INSERT INTO dead_letters (origin, message_key, payload, reason) VALUES ($1, $2, $3, $4)")
-            .bind(origin)
-            .bind(key.map(|k| k.replace('\0', "")))
-            .bind(text)
-            .bind(reason.replace('\0', ""))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let added = sqlx::query(
+            "INSERT INTO dead_letters (origin, message_key, payload, reason)
+             SELECT $1, $2, $3, $4
+             WHERE NOT EXISTS (SELECT 1 FROM dead_letters WHERE origin = $1 AND payload = $3 AND reason = $4)",
+        )
+        .bind(origin)
+        .bind(key.map(|k| k.replace('\0', "")))
+        .bind(text)
+        .bind(reason.replace('\0', ""))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(added > 0)
     }
 
     /// The most recent dead letters.

@@ -123,7 +123,7 @@ async fn linger(mut body: Body) {
     .await;
     tracing::debug!(
         read = LINGER_BYTES - left,
-        ended = drained.is_ok() && left > 0,
+        timed_out = drained.is_err(),
         "lingered on an unfinished request body"
     );
 }
@@ -307,7 +307,13 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
     let body = Body::new(WatchBody {
         inner: body,
         failed: body_failed.clone(),
-        linger: parts.version <= Version::HTTP_11,
+        // A client that asked `Expect: 100-continue` waits to be told to send: lingering would
+        // tell it (hyper answers 100 on the first read) only to discard what it sends.
+        linger: parts.version <= Version::HTTP_11
+            && !parts
+                .headers
+                .get(header::EXPECT)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue")),
     });
     let body = match &meet {
         Some(meet) => {

@@ -372,7 +372,6 @@ async fn kafka_broker_down_under_load_costs_clients_nothing_and_capture_resumes(
     );
 }
 
-/// The group's committed offsets summed over the topic's partitions.
 /// Records on the topic (the sum of its partitions' end offsets): a record may hold several
 /// captures, so offsets count records, not exchanges.
 fn records_total(kafka: &KafkaConfig) -> i64 {
@@ -390,6 +389,7 @@ fn records_total(kafka: &KafkaConfig) -> i64 {
         .sum()
 }
 
+/// The group's committed offsets summed over the topic's partitions.
 fn committed_total(kafka: &KafkaConfig) -> i64 {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &kafka.brokers)
@@ -505,7 +505,10 @@ async fn postgres_unreachable_pauses_workers_without_committing_and_loses_nothin
         committed_during, committed_before,
         "no offset committed for unstored messages"
     );
-    assert_eq!(committed_before, records_before, "everything stored was committed");
+    assert_eq!(
+        committed_before, records_before,
+        "everything stored was committed"
+    );
     assert!(records_after > records_before);
     assert_eq!(committed_after, records_after, "then everything");
     assert_eq!(exchanges, (BEFORE + DURING) as i64, "every capture stored");
