@@ -254,6 +254,20 @@ async fn kafka_redelivery_is_idempotent_and_poison_is_dead_lettered() {
             std::str::from_utf8(bad).unwrap()
         )
     );
+    // The record redelivered (a neighbour unfinished at a shutdown): the same exchange of the same
+    // record is not parked twice.
+    let again = app
+        .store
+        .insert_dead_letter(
+            &parked.origin,
+            parked.message_key.as_deref(),
+            parked.payload.as_bytes(),
+            &parked.reason,
+        )
+        .await
+        .unwrap();
+    assert!(!again, "parked once");
+    assert_eq!(app.store.dead_letters(10).await.unwrap().len(), 3);
     assert!(
         dead.iter()
             .any(|d| d.reason.contains("not a shadowtap envelope")),
