@@ -1,6 +1,5 @@
 //! Reassembling a streamed chat completion (`chat.completion.chunk` events) into one `chat.completion`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
@@ -204,53 +203,31 @@ impl StreamAssembler {
 
     /// [`push_choice`](Self::push_choice) for a typed choice.
     fn push_fast_choice(&mut self, pos: usize, choice: fast::Choice<'_>) -> bool {
+        let delta = choice.delta.map(|d| d.0);
+        let parts = Parts {
+            finish_reason: choice.finish_reason.as_deref(),
+            text: choice.text.as_deref(),
+            role: delta.as_ref().and_then(|d| d.role.as_deref()),
+            content: delta.as_ref().and_then(|d| d.content.as_deref()),
+            refusal: delta.as_ref().and_then(|d| d.refusal.as_deref()),
+        };
         let acc = self
             .choices
             .entry(fast::index(choice.index, pos))
             .or_default();
-        let mut output = false;
-        if let Some(reason) = choice.finish_reason {
-            acc.finish_reason = Some(reason.into_owned());
-            self.finish_seen = true;
-        }
-        if let Some(text) = choice.text {
-            append(&mut acc.content, &text);
-            output |= !text.is_empty();
-        }
-        let Some(fast::Obj(delta)) = choice.delta else {
-            return output;
-        };
-        if let Some(role) = delta.role {
-            acc.role = Some(role.into_owned());
-        }
-        if let Some(content) = delta.content {
-            append(&mut acc.content, &content);
-            output |= !content.is_empty();
-        }
-        if let Some(refusal) = delta.refusal {
-            append(&mut acc.refusal, &refusal);
-            output |= !refusal.is_empty();
-        }
-        for (pos, fast::Obj(call)) in delta.tool_calls.into_iter().flatten().enumerate() {
+        self.finish_seen |= parts.finish_reason.is_some();
+        let mut output = acc.fold(&parts);
+        let calls = delta.as_ref().and_then(|d| d.tool_calls.as_ref());
+        for (pos, fast::Obj(call)) in calls.into_iter().flatten().enumerate() {
             output = true;
-            let tool = acc
-                .tool_calls
-                .entry(fast::index(call.index, pos))
-                .or_default();
-            let function = call.function.map(|f| f.0);
-            let (name, arguments) = function.map_or((None, None), |f| (f.name, f.arguments));
-            for (slot, text) in [
-                (&mut tool.id, call.id),
-                (&mut tool.kind, call.kind),
-                (&mut tool.name, name),
-            ] {
-                if slot.is_none() {
-                    *slot = text.filter(|s| !s.is_empty()).map(Cow::into_owned);
-                }
-            }
-            if let Some(arguments) = arguments {
-                tool.arguments.push_str(&arguments);
-            }
+            let function = call.function.as_ref().map(|f| &f.0);
+            acc.fold_call(
+                fast::index(call.index, pos),
+                call.id.as_deref(),
+                call.kind.as_deref(),
+                function.and_then(|f| f.name.as_deref()),
+                function.and_then(|f| f.arguments.as_deref()),
+            );
         }
         output
     }
@@ -261,47 +238,35 @@ impl StreamAssembler {
             .get("index")
             .and_then(Value::as_u64)
             .unwrap_or(pos as u64);
-        let acc = self.choices.entry(index).or_default();
-        let mut output = false;
-        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
-            acc.finish_reason = Some(reason.to_owned());
-            self.finish_seen = true;
-        }
-        // Legacy completions stream: `choices[].text`.
-        if let Some(text) = choice.get("text").and_then(Value::as_str) {
-            append(&mut acc.content, text);
-            output |= !text.is_empty();
-        }
-        let Some(delta) = choice.get("delta") else {
-            return output;
+        let delta = choice.get("delta");
+        let parts = Parts {
+            finish_reason: str_at(Some(choice), "finish_reason"),
+            // Legacy completions stream: `choices[].text`.
+            text: str_at(Some(choice), "text"),
+            role: str_at(delta, "role"),
+            content: str_at(delta, "content"),
+            refusal: str_at(delta, "refusal"),
         };
-        if let Some(role) = delta.get("role").and_then(Value::as_str) {
-            acc.role = Some(role.to_owned());
-        }
-        if let Some(content) = delta.get("content").and_then(Value::as_str) {
-            append(&mut acc.content, content);
-            output |= !content.is_empty();
-        }
-        if let Some(refusal) = delta.get("refusal").and_then(Value::as_str) {
-            append(&mut acc.refusal, refusal);
-            output |= !refusal.is_empty();
-        }
-        let calls = delta.get("tool_calls").and_then(Value::as_array);
+        let acc = self.choices.entry(index).or_default();
+        self.finish_seen |= parts.finish_reason.is_some();
+        let mut output = acc.fold(&parts);
+        let calls = delta
+            .and_then(|d| d.get("tool_calls"))
+            .and_then(Value::as_array);
         for (pos, call) in calls.into_iter().flatten().enumerate() {
             output = true;
             let index = call
                 .get("index")
                 .and_then(Value::as_u64)
                 .unwrap_or(pos as u64);
-            let tool = acc.tool_calls.entry(index).or_default();
             let function = call.get("function");
-            set_once(&mut tool.id, call.get("id"));
-            set_once(&mut tool.kind, call.get("type"));
-            set_once(&mut tool.name, function.and_then(|f| f.get("name")));
-            let arguments = function.and_then(|f| f.get("arguments"));
-            if let Some(arguments) = arguments.and_then(Value::as_str) {
-                tool.arguments.push_str(arguments);
-            }
+            acc.fold_call(
+                index,
+                str_at(Some(call), "id"),
+                str_at(Some(call), "type"),
+                str_at(function, "name"),
+                str_at(function, "arguments"),
+            );
         }
         output
     }
@@ -339,7 +304,63 @@ impl StreamAssembler {
     }
 }
 
+/// What the assembler keeps of one `choices[]` entry (besides tool calls), however the chunk was
+/// read: both paths fold through [`ChoiceAcc::fold`], so they differ only in how they read.
+struct Parts<'a> {
+    finish_reason: Option<&'a str>,
+    text: Option<&'a str>,
+    role: Option<&'a str>,
+    content: Option<&'a str>,
+    refusal: Option<&'a str>,
+}
+
 impl ChoiceAcc {
+    /// Fold a choice's parts; returns whether they carried output (content or refusal).
+    fn fold(&mut self, parts: &Parts<'_>) -> bool {
+        if let Some(reason) = parts.finish_reason {
+            self.finish_reason = Some(reason.to_owned());
+        }
+        let mut output = false;
+        let mut add = |slot: &mut Option<String>, piece: Option<&str>| {
+            if let Some(piece) = piece {
+                slot.get_or_insert_with(String::new).push_str(piece);
+                output |= !piece.is_empty();
+            }
+        };
+        add(&mut self.content, parts.text);
+        add(&mut self.content, parts.content);
+        add(&mut self.refusal, parts.refusal);
+        if let Some(role) = parts.role {
+            self.role = Some(role.to_owned());
+        }
+        output
+    }
+
+    /// Fold one tool-call delta: ids, types and names come once (the first non-empty one is
+    /// kept), argument fragments are concatenated.
+    fn fold_call(
+        &mut self,
+        index: u64,
+        id: Option<&str>,
+        kind: Option<&str>,
+        name: Option<&str>,
+        arguments: Option<&str>,
+    ) {
+        let tool = self.tool_calls.entry(index).or_default();
+        for (slot, text) in [
+            (&mut tool.id, id),
+            (&mut tool.kind, kind),
+            (&mut tool.name, name),
+        ] {
+            if slot.is_none() {
+                *slot = text.filter(|s| !s.is_empty()).map(str::to_owned);
+            }
+        }
+        if let Some(arguments) = arguments {
+            tool.arguments.push_str(arguments);
+        }
+    }
+
     fn into_json(self, index: u64) -> Value {
         let mut message = Map::new();
         let role = self.role.unwrap_or_else(|| "assistant".to_owned());
@@ -379,16 +400,9 @@ fn error_of(value: &Value) -> Option<&Value> {
     non_null(value.get("error"))
 }
 
-fn append(slot: &mut Option<String>, text: &str) {
-    slot.get_or_insert_with(String::new).push_str(text);
-}
-
-/// Keep the first non-empty string seen (ids and names come once; repeats are ignored).
-fn set_once(slot: &mut Option<String>, value: Option<&Value>) {
-    if slot.is_none() {
-        let text = value.and_then(Value::as_str).filter(|s| !s.is_empty());
-        *slot = text.map(str::to_owned);
-    }
+/// The string at `key` of an object, when it is one.
+fn str_at<'a>(value: Option<&'a Value>, key: &str) -> Option<&'a str> {
+    value?.get(key)?.as_str()
 }
 
 /// The common shape of a `chat.completion.chunk`, borrowed from the event's text: what
