@@ -10,6 +10,16 @@ use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+/// `bytes` as text, invalid UTF-8 replaced by U+FFFD: `String::from_utf8_lossy`, but valid text
+/// (nearly all of it) goes through the standard library's vectorised check instead of the lossy
+/// decoder's byte-at-a-time walk, and stays borrowed.
+pub fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// What [`check`] learned about a JSON body.
 #[derive(Debug, PartialEq)]
 pub struct Checked<'a> {
@@ -293,6 +303,24 @@ mod tests {
                     String::from_utf8_lossy(bytes)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn utf8_lossy_is_from_utf8_lossy() {
+        for bytes in [
+            &b"plain"[..],
+            "gr\u{fc}\u{df}e".as_bytes(),
+            b"bad \xff\xfe end",
+            b"cut \xe2\x82",
+            b"",
+        ] {
+            let ours = utf8_lossy(bytes);
+            assert_eq!(ours, String::from_utf8_lossy(bytes));
+            assert_eq!(
+                matches!(ours, Cow::Borrowed(_)),
+                std::str::from_utf8(bytes).is_ok()
+            );
         }
     }
 

@@ -127,7 +127,7 @@ impl SseParser {
         let event = if bytes.is_empty() {
             self.dispatch()
         } else {
-            self.field(&String::from_utf8_lossy(bytes));
+            self.field(&super::jsontext::utf8_lossy(bytes));
             None
         };
         if line.capacity() <= KEEP_CAPACITY {

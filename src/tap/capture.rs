@@ -202,7 +202,7 @@ fn headers_and_tags(
     let mut tags = BTreeMap::new();
     let mut kept = BTreeMap::new();
     for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let value = jsontext::utf8_lossy(value.as_bytes()).into_owned();
         if let Some(tag) = rules
             .tag_headers
             .iter()
@@ -239,7 +239,7 @@ fn wire_body<'a>(
             Some(masked) => Cow::Owned(RawValue::from_string(masked)?),
         }),
         None if o.bytes.is_empty() && !o.truncated => WireContent::Empty,
-        None => WireContent::Text(match String::from_utf8_lossy(&o.bytes) {
+        None => WireContent::Text(match jsontext::utf8_lossy(&o.bytes) {
             Cow::Borrowed(text) => session.redact_str(text),
             Cow::Owned(text) => Cow::Owned(session.redact_str(&text).into_owned()),
         }),

@@ -43,8 +43,13 @@ const ALWAYS_SECRET: &[&str] = &[
 
 /// True when a header must not be captured: always-secret, configured, or secret-looking by name.
 pub fn is_secret(name: &str, configured: &[String]) -> bool {
-    let name = name.to_ascii_lowercase();
-    ALWAYS_SECRET.contains(&name.as_str())
+    // Header names from `http` are lower-case already: no copy for them.
+    let name: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        name.to_ascii_lowercase().into()
+    } else {
+        name.into()
+    };
+    ALWAYS_SECRET.contains(&name.as_ref())
         || configured.iter().any(|c| c.eq_ignore_ascii_case(&name))
         || ["key", "token", "secret", "auth", "session", "password"]
             .iter()

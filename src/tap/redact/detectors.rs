@@ -123,6 +123,10 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     }
 });
 
+/// The shortest text either secret pattern can match (`xox?-` and 10 more; `Bearer` with one
+/// blank and an 8-character token): shorter strings — most of a chat body's values — skip both.
+const SECRET_MIN_LEN: usize = 15;
+
 /// What to do with a regex candidate.
 enum Verdict {
     /// Mask this span (may be narrower than the candidate).
@@ -167,7 +171,7 @@ pub(super) fn find(kind: Kind, text: &str, hints: &Hints, out: &mut dyn FnMut(us
                 scan(&p.ipv6, text, out, ipv6);
             }
         }
-        Kind::Secret => {
+        Kind::Secret if text.len() >= SECRET_MIN_LEN => {
             scan(&p.secret, text, out, secret);
             if !mentions_bearer(text) {
                 return;
@@ -458,5 +462,37 @@ mod tests {
         );
         assert_eq!(normalize(Kind::Phone, "+1 (555) 123-4567"), "+15551234567");
         assert_eq!(normalize(Kind::Secret, "sk-AbC"), "sk-AbC");
+    }
+
+    /// The shortest match of every secret alternative (and of `Bearer`) is at least
+    /// [`SECRET_MIN_LEN`] long, and the bound is tight: the length hint never hides a secret.
+    #[test]
+    fn no_secret_is_shorter_than_the_length_hint() {
+        let p = &*PATTERNS;
+        let shortest = [
+            format!("sk-{}", "a".repeat(20)),
+            format!("eyJ{}.ab.", "a".repeat(10)),
+            format!("AKIA{}", "A".repeat(16)),
+            format!("ghp_{}", "a".repeat(30)),
+            format!("github_pat_{}", "a".repeat(20)),
+            format!("xoxb-{}", "a".repeat(10)),
+            format!("AIza{}", "a".repeat(35)),
+            format!("sk_live_{}", "a".repeat(10)),
+        ];
+        for s in &shortest {
+            let m = p.secret.find(s).unwrap_or_else(|| panic!("{s} matches"));
+            assert_eq!(m.as_str(), s);
+            assert!(s.len() >= SECRET_MIN_LEN, "{s}");
+        }
+        assert_eq!(shortest.iter().map(String::len).min(), Some(SECRET_MIN_LEN));
+        let bearer = "Bearer 1234abcd";
+        assert_eq!(bearer.len(), SECRET_MIN_LEN);
+        assert!(p.bearer.is_match(bearer) && !p.bearer.is_match(&bearer[..14]));
+        let mut found = Vec::new();
+        let text = "xoxb-0123456789";
+        find(Kind::Secret, text, &Hints::of(text), &mut |s, e| {
+            found.push((s, e))
+        });
+        assert_eq!(found, [(0, SECRET_MIN_LEN)]);
     }
 }
