@@ -13,7 +13,7 @@ pub mod server;
 pub mod tee;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -30,6 +30,7 @@ use crate::openai::error_body;
 use crate::telemetry::Metrics;
 use capture::{CaptureQueue, RawCapture};
 use idle::IdleTimeoutBody;
+use prometheus::{Histogram, IntCounter};
 use sample::CapturePolicy;
 use tee::{TeeBody, TeeOutcome};
 
@@ -48,7 +49,56 @@ pub struct Tap {
     strip_headers: Vec<http::HeaderName>,
     queue: CaptureQueue,
     metrics: Metrics,
+    /// One entry per capture pattern, then one for everything else (`other`).
+    routes: Vec<RouteMetrics>,
     ready: Arc<AtomicBool>,
+}
+
+/// A route's metric handles, each resolved on first use: a request does not hash its labels and
+/// take the metric family's lock for every observation (the `200` counter is kept; other statuses
+/// are looked up).
+struct RouteMetrics {
+    label: String,
+    upstream: OnceLock<Histogram>,
+    ttfb: OnceLock<Histogram>,
+    ok: OnceLock<IntCounter>,
+}
+
+impl RouteMetrics {
+    fn new(label: &str) -> Self {
+        Self {
+            label: label.to_owned(),
+            upstream: OnceLock::new(),
+            ttfb: OnceLock::new(),
+            ok: OnceLock::new(),
+        }
+    }
+
+    fn upstream(&self, metrics: &Metrics) -> &Histogram {
+        self.upstream.get_or_init(|| {
+            metrics
+                .tap_upstream_seconds
+                .with_label_values(&[&self.label])
+        })
+    }
+
+    fn ttfb(&self, metrics: &Metrics) -> &Histogram {
+        self.ttfb
+            .get_or_init(|| metrics.tap_ttfb_seconds.with_label_values(&[&self.label]))
+    }
+
+    /// Count an answer with `status`.
+    fn answered(&self, metrics: &Metrics, status: u16) {
+        let counter = |status: &str| {
+            metrics
+                .tap_requests
+                .with_label_values(&[&self.label, status])
+        };
+        match status {
+            200 => self.ok.get_or_init(|| counter("200")).inc(),
+            other => counter(&other.to_string()).inc(),
+        }
+    }
 }
 
 impl Tap {
@@ -73,10 +123,17 @@ impl Tap {
         } else {
             Vec::new()
         };
+        let policy = CapturePolicy::new(config)?;
+        let routes = policy
+            .routes()
+            .chain(["other"])
+            .map(RouteMetrics::new)
+            .collect();
         Ok(Self {
             client,
             upstream: config.upstream.clone(),
-            policy: CapturePolicy::new(config)?,
+            policy,
+            routes,
             max_capture_bytes: config.max_capture_bytes,
             upstream_timeout: Duration::from_secs_f64(config.upstream_timeout_secs),
             idle_timeout: Duration::from_secs_f64(config.idle_timeout_secs),
@@ -259,7 +316,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let route = tap.policy.route(parts.uri.path()).map(str::to_owned);
+    let route = tap.policy.route_index(parts.uri.path());
     let opted_out = parts
         .headers
         .get(OPT_OUT_HEADER)
@@ -289,7 +346,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         tap.queue.count_drop();
         capture = false;
     }
-    let route_label = route.unwrap_or_else(|| "other".to_owned());
+    let route = &tap.routes[route.unwrap_or(tap.routes.len() - 1)];
 
     let uri: Uri = match join_url(&tap.upstream, &path).parse() {
         Ok(uri) => uri,
@@ -344,36 +401,26 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         tap.client.request(Request::from_parts(parts, body)),
     )
     .await;
-    tap.metrics
-        .tap_upstream_seconds
-        .with_label_values(&[&route_label])
+    route
+        .upstream(&tap.metrics)
         .observe(started.elapsed().as_secs_f64());
     let response = match sent {
         Ok(Ok(response)) => response,
         Ok(Err(e)) if body_failed.load(Ordering::Relaxed) => {
             // The client's own body broke (bad chunked framing, reset): its fault, not the upstream's.
             tracing::debug!(error = %e, path = %path, "client request body unreadable");
-            tap.metrics
-                .tap_requests
-                .with_label_values(&[&route_label, "400"])
-                .inc();
+            route.answered(&tap.metrics, 400);
             let msg = "shadowtap: the request body could not be read (malformed or interrupted)";
             return gateway_error(StatusCode::BAD_REQUEST, msg, "invalid_request_body");
         }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, path = %path, "upstream request failed");
-            tap.metrics
-                .tap_requests
-                .with_label_values(&[&route_label, "502"])
-                .inc();
+            route.answered(&tap.metrics, 502);
             let msg = format!("shadowtap: the upstream provider is unreachable ({e})");
             return gateway_error(StatusCode::BAD_GATEWAY, &msg, "upstream_unreachable");
         }
         Err(_) => {
-            tap.metrics
-                .tap_requests
-                .with_label_values(&[&route_label, "504"])
-                .inc();
+            route.answered(&tap.metrics, 504);
             let msg = "shadowtap: the upstream provider did not answer in time";
             return gateway_error(StatusCode::GATEWAY_TIMEOUT, msg, "upstream_timeout");
         }
@@ -381,10 +428,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
     let (mut rparts, incoming) = response.into_parts();
     headers::strip_hop_by_hop(&mut rparts.headers);
     let status = rparts.status.as_u16();
-    tap.metrics
-        .tap_requests
-        .with_label_values(&[&route_label, status.to_string().as_str()])
-        .inc();
+    route.answered(&tap.metrics, status);
     let incoming = IdleTimeoutBody::new(incoming, tap.idle_timeout);
     let Some(meet) = meet else {
         return Response::from_parts(rparts, Body::new(incoming));
@@ -395,10 +439,7 @@ async fn proxy(State(tap): State<Arc<Tap>>, req: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v: &HeaderValue| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
-    let ttfb = tap
-        .metrics
-        .tap_ttfb_seconds
-        .with_label_values(&[&route_label]);
+    let ttfb = route.ttfb(&tap.metrics).clone();
     let tee = TeeBody::new(incoming, tap.max_capture_bytes, move |response| {
         if let Some(first) = response.first_byte_at {
             ttfb.observe(first.duration_since(started).as_secs_f64());

@@ -116,6 +116,12 @@ impl CapturePolicy {
 
     /// The capture pattern matching `path` (also the metrics route label), unless excluded.
     pub fn route<'a>(&'a self, path: &str) -> Option<&'a str> {
+        self.route_index(path)
+            .map(|i| self.capture_paths[i].as_str())
+    }
+
+    /// [`CapturePolicy::route`] as an index into [`CapturePolicy::routes`].
+    pub fn route_index(&self, path: &str) -> Option<usize> {
         let matches = |p: &String| match p.strip_suffix('*') {
             Some(prefix) => path.starts_with(prefix),
             None => path == p.as_str(),
@@ -123,10 +129,12 @@ impl CapturePolicy {
         if self.exclude_paths.iter().any(matches) {
             return None;
         }
-        self.capture_paths
-            .iter()
-            .find(|p| matches(p))
-            .map(String::as_str)
+        self.capture_paths.iter().position(matches)
+    }
+
+    /// Every capture pattern, in the order [`CapturePolicy::route_index`] counts them.
+    pub fn routes(&self) -> impl Iterator<Item = &str> {
+        self.capture_paths.iter().map(String::as_str)
     }
 
     /// Sampling decision possible before the body is read: `Some(decision)`, or `None` when the
