@@ -445,3 +445,72 @@ async fn several_event_loops_share_the_address_and_stop_together() {
     })
     .await;
 }
+
+/// The value of one series in a Prometheus text exposition (`name{labels}`), if present.
+fn series(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// `/metrics` counts requests by route and status and times them per route, across the event
+/// loops (each keeps its own handles to the same series).
+#[tokio::test]
+async fn requests_are_counted_by_route_and_status() {
+    let app = spawn_app(TestBus::Memory).await;
+    let client = reqwest::Client::new();
+    let chat = format!("http://{}/v1/chat/completions", app.tap);
+    for model in ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini", "fail-400"] {
+        let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
+        let r = client.post(&chat).json(&body).send().await.unwrap();
+        r.bytes().await.unwrap();
+    }
+    let other = client
+        .get(format!("http://{}/v1/models", app.tap))
+        .send()
+        .await
+        .unwrap();
+    let other_status = other.status().as_u16();
+    other.bytes().await.unwrap();
+
+    let route = r#"route="/v1/chat/completions""#;
+    let expected = [
+        (
+            format!(r#"shadowtap_tap_requests_total{{{route},status="200"}}"#),
+            3.0,
+        ),
+        (
+            format!(r#"shadowtap_tap_requests_total{{{route},status="400"}}"#),
+            1.0,
+        ),
+        (
+            format!(r#"shadowtap_tap_requests_total{{route="other",status="{other_status}"}}"#),
+            1.0,
+        ),
+        (
+            format!("shadowtap_tap_upstream_seconds_count{{{route}}}"),
+            4.0,
+        ),
+        (
+            r#"shadowtap_tap_upstream_seconds_count{route="other"}"#.to_owned(),
+            1.0,
+        ),
+        // Time to first byte is taken from captured responses (the chat route's).
+        (format!("shadowtap_tap_ttfb_seconds_count{{{route}}}"), 4.0),
+    ];
+    // The last capture's tee may finish just after its client read the body.
+    wait_until(Duration::from_secs(5), "request metrics", || async {
+        let metrics = client
+            .get(format!("http://{}/metrics", app.tap))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        expected
+            .iter()
+            .all(|(name, value)| series(&metrics, name) == Some(*value))
+    })
+    .await;
+}
