@@ -51,10 +51,17 @@ pub fn is_secret(name: &str, configured: &[String]) -> bool {
     };
     ALWAYS_SECRET.contains(&name.as_ref())
         || configured.iter().any(|c| c.eq_ignore_ascii_case(&name))
-        || ["key", "token", "secret", "auth", "session", "password"]
+        || SECRET_PARTS
             .iter()
-            .any(|s| name.contains(s))
+            .any(|part| part.find(name.as_bytes()).is_some())
 }
+
+/// Name parts that make a header secret-looking, as searchers built once: every captured header
+/// is checked against all of them, and `str::contains` prepares its searcher on every call.
+static SECRET_PARTS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 6]> =
+    std::sync::LazyLock::new(|| {
+        ["key", "token", "secret", "auth", "session", "password"].map(memchr::memmem::Finder::new)
+    });
 
 #[cfg(test)]
 mod tests {
@@ -81,11 +88,23 @@ mod tests {
             "Cookie",
             "x-goog-api-key",
             "x-auth-token",
+            "X-Session-Id",
+            "x-client-secret",
+            "x-db-password",
+            "x-refresh-token",
         ] {
             assert!(is_secret(name, &[]), "{name}");
         }
         assert!(is_secret("x-internal", &["X-Internal".into()]));
         assert!(!is_secret("content-type", &[]));
-        assert!(!is_secret("x-shadowtap-team", &[]));
+        for name in [
+            "x-shadowtap-team",
+            "x-request-id",
+            "accept",
+            "user-agent",
+            "host",
+        ] {
+            assert!(!is_secret(name, &[]), "{name}");
+        }
     }
 }
