@@ -14,7 +14,7 @@
 //! Rows: full `capture::prepare` per exchange with the default redactor and with redaction off
 //! (what redaction costs), then the body stage alone, tree vs text, as µs per exchange and the
 //! ratio; then stream reassembly alone, every chunk as a `Value` (the reference) vs the typed
-//! fast path. `cargo bench --bench capture -- [--secs 3]`
+//! fast path. `cargo bench --bench capture -- [--secs 3] [--only chat]`
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -40,6 +40,9 @@ struct Args {
     /// Minimum seconds per measurement.
     #[arg(long, default_value_t = 3.0)]
     secs: f64,
+    /// Only the `prepare` row of this exchange (`chat`, `pii` or `stream`), e.g. under a profiler.
+    #[arg(long)]
+    only: Option<String>,
     /// Set by `cargo bench`; without it (`cargo test --benches`) nothing runs.
     #[arg(long, hide = true)]
     bench: bool,
@@ -227,6 +230,9 @@ fn main() {
         "exchange", "redact on", "redact off", "redaction share", "envelope bytes"
     );
     for (name, capture) in &cases {
+        if args.only.as_ref().is_some_and(|only| only != name) {
+            continue;
+        }
         let size = match prepare(capture, &on, &policy).expect("prepares") {
             Prepared::Ready(r) => r.payload.len(),
             Prepared::Skipped(reason) => panic!("{name} skipped: {reason}"),
@@ -243,6 +249,9 @@ fn main() {
         );
     }
 
+    if args.only.is_some() {
+        return;
+    }
     println!();
     println!("Body stage only (request + non-streamed response), µs per exchange, same run:");
     println!(
