@@ -41,7 +41,7 @@ struct Args {
     #[arg(long, default_value_t = 3.0)]
     secs: f64,
     /// Only the `prepare` row of this exchange (`chat`, `pii` or `stream`), e.g. under a profiler.
-    #[arg(long)]
+    #[arg(long, value_parser = ["chat", "pii", "stream"])]
     only: Option<String>,
     /// Set by `cargo bench`; without it (`cargo test --benches`) nothing runs.
     #[arg(long, hide = true)]

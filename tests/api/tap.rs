@@ -514,3 +514,40 @@ async fn requests_are_counted_by_route_and_status() {
     })
     .await;
 }
+
+/// The tap's own answers are counted too: an unreachable upstream is a `502` on the route.
+#[tokio::test]
+async fn gateway_errors_are_counted_by_route() {
+    let app = spawn_app_with(TestBus::Memory, |c| {
+        c.tap.upstream = "http://127.0.0.1:1".into()
+    })
+    .await;
+    for _ in 0..2 {
+        let body = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
+        let (status, _) = app.chat_through_tap(&body).await;
+        assert_eq!(status, 502);
+    }
+    let metrics = reqwest::get(format!("http://{}/metrics", app.tap))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let route = r#"route="/v1/chat/completions""#;
+    assert_eq!(
+        series(
+            &metrics,
+            &format!(r#"shadowtap_tap_requests_total{{{route},status="502"}}"#)
+        ),
+        Some(2.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        series(
+            &metrics,
+            &format!("shadowtap_tap_upstream_seconds_count{{{route}}}")
+        ),
+        Some(2.0),
+        "{metrics}"
+    );
+}
