@@ -11,7 +11,7 @@ use shadowtap::demo::fake::FakeProvider;
 use shadowtap::demo::scenarios::{self, Persona};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{count, spawn_app, spawn_app_with, test_config, wait_until, TestBus};
+use crate::helpers::{count, spawn_app, spawn_app_with, test_config, wait_until, TestApp, TestBus};
 
 fn stream_request(prompt: &str) -> Value {
     json!({"model": "gpt-4o-mini", "stream": true, "stream_options": {"include_usage": true},
@@ -371,12 +371,7 @@ async fn secrets_and_pii_never_reach_the_database() {
         .await
         .unwrap();
     assert_eq!(tags, json!({"team": "billing"}));
-    let metrics = reqwest::get(format!("http://{}/metrics", app.tap))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_of(&app).await;
     assert!(
         metrics.contains("shadowtap_redactions_total{kind=\"email\"}"),
         "{metrics}"
@@ -446,6 +441,12 @@ async fn several_event_loops_share_the_address_and_stop_together() {
     .await;
 }
 
+/// The tap's `/metrics` text.
+async fn metrics_of(app: &TestApp) -> String {
+    let url = format!("http://{}/metrics", app.tap);
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
+
 /// The value of one series in a Prometheus text exposition (`name{labels}`), if present.
 fn series(metrics: &str, name: &str) -> Option<f64> {
     metrics
@@ -500,14 +501,7 @@ async fn requests_are_counted_by_route_and_status() {
     ];
     // The last capture's tee may finish just after its client read the body.
     wait_until(Duration::from_secs(5), "request metrics", || async {
-        let metrics = client
-            .get(format!("http://{}/metrics", app.tap))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = metrics_of(&app).await;
         expected
             .iter()
             .all(|(name, value)| series(&metrics, name) == Some(*value))
@@ -527,12 +521,7 @@ async fn gateway_errors_are_counted_by_route() {
         let (status, _) = app.chat_through_tap(&body).await;
         assert_eq!(status, 502);
     }
-    let metrics = reqwest::get(format!("http://{}/metrics", app.tap))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_of(&app).await;
     let route = r#"route="/v1/chat/completions""#;
     assert_eq!(
         series(
