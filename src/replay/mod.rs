@@ -2,11 +2,10 @@
 //!
 //! Delivery semantics: a bus delivery is acknowledged only after its exchanges (a record may hold a
 //! batch), their replays and diffs are stored. Up to `worker.max_in_flight` exchanges are processed
-//! at once (offsets
-//! are committed in order, see `bus::ack`); beyond that the worker stops pulling, so slow
-//! candidates make the Kafka lag grow instead of dropping anything. Database outages pause the
-//! worker (retry with backoff, no ack); idempotent writes keep redelivery harmless; messages that
-//! can never be processed become dead letters.
+//! at once (offsets are committed in order, see `bus::ack`); beyond that the worker stops pulling,
+//! so slow candidates make the Kafka lag grow instead of dropping anything. Database outages pause
+//! the worker (retry with backoff, no ack); idempotent writes keep redelivery harmless; messages
+//! that can never be processed become dead letters.
 //!
 //! Per candidate: sticky share, daily budget, concurrency slots, request/token pacing, retries with
 //! backoff honouring `Retry-After`, streaming when the original streamed.
@@ -241,11 +240,11 @@ impl OpenDeliveries {
     /// A task ended: its exchange is stored, given up at shutdown, or its task failed.
     fn settle(
         &mut self,
-        done: Result<(tokio::task::Id, (u64, bool)), tokio::task::JoinError>,
+        done: Result<(tokio::task::Id, bool), tokio::task::JoinError>,
         source: &CaptureSource,
     ) {
         let (task, stored) = match done {
-            Ok((task, (_, stored))) => (task, stored),
+            Ok(done) => done,
             Err(e) => {
                 tracing::error!(error = %e, "an exchange's task failed; its delivery stays unacknowledged");
                 (e.id(), false)
@@ -368,7 +367,7 @@ impl Worker {
     /// are finished if they can be; a delivery with any unfinished exchange stays unacknowledged
     /// and is redelivered (its stored exchanges are then found, not redone).
     pub async fn run(self, mut source: CaptureSource, shutdown: CancellationToken) {
-        let mut in_flight: JoinSet<(u64, bool)> = JoinSet::new();
+        let mut in_flight: JoinSet<bool> = JoinSet::new();
         let mut waiting: VecDeque<Unit> = VecDeque::new();
         let mut open = OpenDeliveries::default();
         let mut receive_errors = ErrorPace::default();
@@ -380,10 +379,8 @@ impl Worker {
                 let worker = self.clone();
                 let token = shutdown.clone();
                 let seq = unit.delivery;
-                let task = in_flight.spawn(async move {
-                    let ok = worker.process_until_stored(&unit, &token).await;
-                    (unit.delivery, ok)
-                });
+                let task = in_flight
+                    .spawn(async move { worker.process_until_stored(&unit, &token).await });
                 open.spawned(task.id(), seq);
             }
             tokio::select! {
